@@ -1,0 +1,1 @@
+"""edxml package."""

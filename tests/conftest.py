@@ -1,0 +1,63 @@
+"""Shared fixtures: paths to the shared corpus and the real-service URLs.
+
+Tests marked ``services`` talk to the real PostgreSQL and RabbitMQ. Locally they skip when a
+service is unreachable; under ``CI=true`` an unreachable service is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SDK_SAMPLES = SHARED / "data" / "edxml" / "sdk-samples"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TEST_DATABASE_URL = os.environ.get(
+    "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+TEST_AMQP_URL = os.environ.get("GATEWAY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, url: str, default_port: int) -> str:
+    """Return ``url`` if the service answers; skip locally, fail under CI=true."""
+    if _reachable(url, default_port):
+        return url
+    message = f"{name} is not reachable at {url}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: service tests must run, not skip)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The shared/ folder beside the project (specs and real data)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"shared/ not found beside the project at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the real PostgreSQL test database."""
+    return require_service("PostgreSQL", TEST_DATABASE_URL, 5432)
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """URL of the real RabbitMQ broker."""
+    return require_service("RabbitMQ", TEST_AMQP_URL, 5672)
