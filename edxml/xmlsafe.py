@@ -21,12 +21,14 @@ from lxml import etree
 
 from edxml.errors import EncodingRejected, ForbiddenConstruct, PackageRejected, TooLarge
 from edxml.limits import DEFAULT_LIMITS, Limits
+from edxml.payload import Payload
 
 PAYLOAD_TAG = b"ContentTransferEncoded"
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
 _DECL = re.compile(rb"^<\?xml\s[^>]*?\?>")
 _ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8"})
+_XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 #: How many stray bytes before the XML declaration are tolerated (the SDK's ``1212``).
 MAX_LEADING_BYTES = 1024
 
@@ -51,14 +53,13 @@ class XmlDocument:
     _marker: str = ""
     _spans: list[tuple[int, int]] = field(default_factory=list)
 
-    def payload(self, element: etree._Element) -> memoryview:
+    def payload(self, element: etree._Element) -> Payload:
         """Return the base64 text of a ``ContentTransferEncoded`` element without copying it."""
         text = element.text or ""
         if self._marker and text.startswith(self._marker):
-            index = int(text[len(self._marker) :])
-            begin, end = self._spans[index]
-            return memoryview(self.source)[begin:end]
-        return memoryview(text.encode("utf-8"))
+            begin, end = self._spans[int(text[len(self._marker) :])]
+            return Payload(self.source, begin, end)
+        return Payload.of(text.encode("utf-8"))
 
     @property
     def lifted(self) -> int:
@@ -83,7 +84,10 @@ def _parser(*, huge: bool, recover: bool = False) -> etree.XMLParser:
 def _find_start(data: bytes) -> int:
     if data.startswith(b"\xef\xbb\xbf"):
         return 3
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (
+        b"\x00\x00\xfe\xff",
+        b"\xff\xfe\x00\x00",
+    ):
         raise EncodingRejected("package is UTF-16/32 encoded; UTF-8 is required (TCVN 6909:2001)")
     start = data.find(b"<", 0, MAX_LEADING_BYTES + 1)
     if start < 0:
@@ -165,8 +169,10 @@ def _lift(data: bytes, start: int, marker: str) -> tuple[bytes, list[tuple[int, 
         if gt < 0:
             break
         open_tag_rest = data[after:gt]
-        if b"<" in open_tag_rest or open_tag_rest.endswith(b"/") or (
-            open_tag_rest.count(b'"') % 2 or open_tag_rest.count(b"'") % 2
+        if (
+            b"<" in open_tag_rest
+            or open_tag_rest.endswith(b"/")
+            or (open_tag_rest.count(b'"') % 2 or open_tag_rest.count(b"'") % 2)
         ):
             pos = data.find(PAYLOAD_TAG, gt)
             continue
@@ -196,10 +202,12 @@ def _lift(data: bytes, start: int, marker: str) -> tuple[bytes, list[tuple[int, 
 
 
 def _parse(xml: bytes, *, huge: bool, notes: list[tuple[str, str]]) -> etree._Element:
+    strict = _parser(huge=huge)
     try:
-        return etree.fromstring(xml, _parser(huge=huge))
+        return etree.fromstring(xml, strict)
     except etree.XMLSyntaxError as exc:
-        log = list(exc.error_log)
+        # The exception's log may hold older entries of the thread; the parser's is this run's.
+        log = list(strict.error_log)
         if not log or any(e.domain_name != "NAMESPACE" for e in log):
             raise _syntax_error(exc) from None
     # Only namespace errors (an undeclared prefix such as the SDK sample's ``xlink:href``):
@@ -209,8 +217,12 @@ def _parse(xml: bytes, *, huge: bool, notes: list[tuple[str, str]]) -> etree._El
     errors = list(parser.error_log)
     if root is None or any(e.domain_name != "NAMESPACE" for e in errors):
         raise PackageRejected("XML is not well-formed")
-    prefixes = sorted({e.message.split(" ")[2] for e in errors if e.message.startswith("Namespace")})
-    notes.append(("EDXML_NAMESPACE", f"undeclared namespace prefixes tolerated: {', '.join(prefixes)}"))
+    prefixes = sorted(
+        {e.message.split(" ")[2] for e in errors if e.message.startswith("Namespace")}
+    )
+    notes.append(
+        ("EDXML_NAMESPACE", f"undeclared namespace prefixes tolerated: {', '.join(prefixes)}")
+    )
     return root
 
 
@@ -219,7 +231,7 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> PackageRejected:
     if "encoding" in msg.lower() or "utf-8" in msg.lower():
         return EncodingRejected(f"invalid UTF-8: {msg}")
     if "depth" in msg.lower():
-        return TooLarge(f"nesting too deep: {msg}", code="EDXML_TOO_DEEP")
+        return TooLarge("nesting deeper than the parser allows", code="EDXML_TOO_DEEP")
     if "huge" in msg.lower() or "too long" in msg.lower():
         return TooLarge(f"node too large: {msg}")
     return PackageRejected(f"XML is not well-formed: {msg}")
@@ -231,16 +243,20 @@ def _check_shape(root: etree._Element, limits: Limits) -> None:
     while stack:
         element, depth = stack.pop()
         count += 1
+        tag = element.tag
+        if isinstance(tag, str) and tag.startswith(_XINCLUDE):
+            # Never processed, but refused outright: nothing in edXML needs inclusion.
+            raise ForbiddenConstruct("XInclude is not allowed", path=local_name(tag))
         if depth > limits.max_depth:
-            raise TooLarge(
-                f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP"
-            )
+            raise TooLarge(f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP")
         if count > limits.max_elements:
             raise TooLarge(f"more than {limits.max_elements} XML nodes")
         stack.extend((child, depth + 1) for child in element)
 
 
-def read_xml(data: bytes, limits: Limits = DEFAULT_LIMITS, *, lift_payloads: bool = True) -> XmlDocument:
+def read_xml(
+    data: bytes, limits: Limits = DEFAULT_LIMITS, *, lift_payloads: bool = True
+) -> XmlDocument:
     """Parse untrusted package bytes into an :class:`XmlDocument`, or raise a coded error.
 
     With ``lift_payloads`` (the default) attachment payloads stay in ``data`` and are reached
@@ -259,7 +275,9 @@ def read_xml(data: bytes, limits: Limits = DEFAULT_LIMITS, *, lift_payloads: boo
     notes: list[tuple[str, str]] = []
     start = _find_start(data)
     if start > 3 or (start and not data.startswith(b"\xef\xbb\xbf")):
-        notes.append(("EDXML_LEADING_BYTES", f"{start} stray bytes before the XML declaration skipped"))
+        notes.append(
+            ("EDXML_LEADING_BYTES", f"{start} stray bytes before the XML declaration skipped")
+        )
     _check_declaration(data, start)
 
     marker = ""
@@ -290,4 +308,6 @@ def read_xml(data: bytes, limits: Limits = DEFAULT_LIMITS, *, lift_payloads: boo
     if root.getroottree().docinfo.doctype:
         raise ForbiddenConstruct("DOCTYPE is not allowed", path="/!DOCTYPE", code="EDXML_DTD")
     _check_shape(root, limits)
-    return XmlDocument(root=root, source=data, start=start, notes=notes, _marker=marker, _spans=spans)
+    return XmlDocument(
+        root=root, source=data, start=start, notes=notes, _marker=marker, _spans=spans
+    )
