@@ -32,7 +32,6 @@ from edxml.model import (
     Organization,
     Package,
     PackageKind,
-    Payload,
     Priority,
     ReceiverType,
     ResponseFor,
@@ -40,6 +39,7 @@ from edxml.model import (
     StatusPackage,
     TraceEntry,
 )
+from edxml.payload import Payload
 from edxml.reader import ParsedPackage, parse, read_package
 from edxml.trace import append_trace
 from edxml.validate import DEFAULT_POLICY, Policy, has_errors, validate

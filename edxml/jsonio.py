@@ -26,9 +26,9 @@ from edxml.model import (
     DocumentPackage,
     ManifestReference,
     Package,
-    Payload,
     StatusPackage,
 )
+from edxml.payload import Payload
 from edxml.reader import parse_date, parse_timestamp
 
 _RENAMES = {"from_": "from"}

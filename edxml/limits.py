@@ -6,9 +6,9 @@ provincial rules on attachments (Tuyên Quang 51/2024 Art. 7; Lạng Sơn 2020 A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 MB = 1024 * 1024
 

@@ -43,6 +43,7 @@ from edxml.model import (
     StatusPackage,
     TraceEntry,
 )
+from edxml.payload import Payload
 from edxml.xmlsafe import XmlDocument, local_name, read_xml
 
 _DATE = re.compile(r"^(\d{4})/(\d{2})/(\d{2})$")
@@ -89,7 +90,7 @@ class _Node:
 
 def _text(element: etree._Element) -> str:
     if len(element):  # comments or stray children inside a value: join the text pieces
-        return "".join(element.itertext()).strip()
+        return "".join(str(t) for t in element.itertext()).strip()
     return (element.text or "").strip()
 
 
@@ -114,7 +115,8 @@ def parse_timestamp(text: str | None) -> datetime | str | None:
     if match is None:
         return text
     try:
-        return datetime(*(int(match[i]) for i in range(1, 7)), tzinfo=VN_TZ)  # type: ignore[misc]
+        year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
+        return datetime(year, month, day, hour, minute, second, tzinfo=VN_TZ)
     except ValueError:
         return text
 
@@ -290,7 +292,7 @@ def _document(
                     attachment_name=node.text("AttachmentName"),
                     description=node.text("Description"),
                     content_type=node.text("ContentType"),
-                    encoded=doc.payload(payload) if payload is not None else b"",
+                    encoded=doc.payload(payload) if payload is not None else Payload.of(b""),
                 )
             )
     return package

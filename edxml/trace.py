@@ -56,7 +56,7 @@ def _markup_positions(data: bytes, start: int, end: int, needle: bytes) -> list[
 
 def _header_end(doc: XmlDocument) -> int:
     """Byte offset up to which the header markup may lie (the first lifted payload, if any)."""
-    spans = doc._spans  # noqa: SLF001 - same package; payload spans bound the header region
+    spans = doc._spans
     return spans[0][0] if spans else len(doc.source)
 
 

@@ -240,10 +240,11 @@ def _business(c: _Checker, pkg: DocumentPackage) -> None:
         c.add("EDXML_REQUIRED", f"{path}/DocumentId",
               "revoke/update must name the original document (Bussiness/DocumentId or "
               "ResponseFor/DocumentId)")  # fmt: skip
-    if b.doc_type == BusinessDocType.REPLACE:
-        if c.required(f"{path}/ReplacementInfoList", b.replacements, "ReplacementInfo"):
-            for i, rep in enumerate(b.replacements or [], 1):
-                c.required(f"{path}/ReplacementInfoList/ReplacementInfo[{i}]/DocumentId",
+    if b.doc_type == BusinessDocType.REPLACE and c.required(
+        f"{path}/ReplacementInfoList", b.replacements, "ReplacementInfo"
+    ):
+        for i, rep in enumerate(b.replacements or [], 1):
+            c.required(f"{path}/ReplacementInfoList/ReplacementInfo[{i}]/DocumentId",
                            rep.document_id)  # fmt: skip
     if b.doc_type == BusinessDocType.UPDATE and b.document_info is not None:
         info = b.document_info
@@ -301,8 +302,9 @@ def _attachment_name(c: _Checker, path: str, name: str, limits: Limits) -> None:
     if not _SAFE_NAME.match(name):
         bad = sorted({ch for ch in name if not _SAFE_NAME.match(ch)})
         kind = "diacritics" if any(unicodedata.decomposition(ch) for ch in bad) else "characters"
+        allowed = "letters, digits, space, . _ - ( ) only"
         c.add("EDXML_ATTACHMENT_NAME", path,
-              f"file name has forbidden {kind}: {''.join(bad)!r} (letters, digits, space, . _ - ( ) only)")  # fmt: skip
+              f"file name has forbidden {kind}: {''.join(bad)!r} ({allowed})")  # fmt: skip
     ext = name.rpartition(".")[2].lower() if "." in name else ""
     if ext not in limits.allowed_extensions:
         c.add("EDXML_ATTACHMENT_TYPE", path,

@@ -1,14 +1,15 @@
 """The one hardened XML entry point of the project.
 
-Every byte of XML that reaches the node goes through :func:`read_xml`. It refuses DTDs and entity
-declarations before libxml2 sees them, never touches the network, never expands XInclude, and
+Every byte of XML that reaches the node goes through :func:`read_xml`. It refuses DTDs and
+entity declarations before libxml2 sees them, never touches the network, refuses XInclude, and
 enforces explicit byte, depth and element-count limits.
 
 Large attachments are *lifted* out before parsing: the base64 text of each
-``ContentTransferEncoded`` element is located by a byte scan and replaced with an unforgeable marker,
-so libxml2 parses only the (small) header while the payload stays a zero-copy ``memoryview`` of the
-caller's buffer. A package whose payloads cannot be lifted safely (entity references, CDATA, a marker
-seen somewhere unexpected) is parsed whole instead, with ``huge_tree`` and the same limits.
+``ContentTransferEncoded`` element is located by a byte scan and replaced with an unforgeable
+marker, so libxml2 parses only the (small) header while the payload stays a zero-copy range of
+the caller's buffer (:class:`edxml.payload.Payload`). A package whose payloads cannot be lifted
+safely (entity references, CDATA, a marker seen somewhere unexpected) is parsed whole instead,
+with ``huge_tree`` and the same limits.
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ def read_xml(
         _check_markup_declarations(data, start)
         root = _parse(data[start:] if start else data, huge=True, notes=notes)
 
-    if root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.internalDTD is not None:
         raise ForbiddenConstruct("DOCTYPE is not allowed", path="/!DOCTYPE", code="EDXML_DTD")
     _check_shape(root, limits)
     return XmlDocument(

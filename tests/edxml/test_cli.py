@@ -39,7 +39,8 @@ def test_validate_json_report() -> None:
 def test_validate_missing_file_fails() -> None:
     """An unreadable file makes validate exit 1 with a message on stderr."""
     result = _run("validate", "/nonexistent.edxml")
-    assert result.returncode == 1 and "cannot read" in result.stderr
+    assert result.returncode == 1
+    assert "cannot read" in result.stderr
 
 
 def test_show_prints_fields_attachments_and_signature() -> None:
@@ -53,7 +54,9 @@ def test_show_prints_fields_attachments_and_signature() -> None:
     assert shown["header"]["from"]["organ_id"] == "002.00.20.H13"
     assert shown["traces"][0]["timestamp"] == "2018-09-28T00:00:00+07:00"
     (att,) = shown["attachments"]
-    assert att["zipped"] is True and att["size"] == 270823 and len(att["sha256"]) == 64
+    assert att["zipped"] is True
+    assert att["size"] == 270823
+    assert len(att["sha256"]) == 64
     assert att["inner_files"][0]["name"].endswith(".edxml")
     assert "content" not in json.dumps(att).lower().replace("content_id", "").replace(
         "content_type", ""
@@ -84,7 +87,8 @@ def test_build_from_json(tmp_path: Path) -> None:
 def test_build_rejects_invalid_json_model() -> None:
     """build refuses a model with validation errors, naming the code on stderr."""
     result = _run("build", "-", stdin=json.dumps({"kind": "status", "status_code": "02"}))
-    assert result.returncode == 1 and "EDXML_REQUIRED" in result.stderr
+    assert result.returncode == 1
+    assert "EDXML_REQUIRED" in result.stderr
 
 
 def test_status_command_builds_a_status(tmp_path: Path) -> None:
@@ -98,13 +102,23 @@ def test_status_command_builds_a_status(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     pkg = parse(out.read_bytes())
-    assert isinstance(pkg, StatusPackage) and pkg.status_code == "03"
+    assert isinstance(pkg, StatusPackage)
+    assert pkg.status_code == "03"
     assert _run("validate", str(out)).returncode == 0
 
 
 def test_status_command_enforces_the_reason_rule() -> None:
     """status 02 without --description fails with STATUS_REASON_REQUIRED."""
     result = _run(
-        "status", "--from", "H41", "--code", "02", "--to", "H14", "--document-id", "x,2026/01/01,1/A"
+        "status",
+        "--from",
+        "H41",
+        "--code",
+        "02",
+        "--to",
+        "H14",
+        "--document-id",
+        "x,2026/01/01,1/A",
     )
-    assert result.returncode == 1 and "STATUS_REASON_REQUIRED" in result.stderr
+    assert result.returncode == 1
+    assert "STATUS_REASON_REQUIRED" in result.stderr

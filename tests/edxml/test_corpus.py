@@ -55,7 +55,7 @@ def _cli_validate(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         cwd=ROOT,
-        preexec_fn=_limit_memory,  # noqa: PLW1509 - no threads in the test process here
+        preexec_fn=_limit_memory,
         check=False,
     )
 

@@ -51,7 +51,8 @@ code = st.from_regex(r"\A[0-9]{3}\.[0-9]{2}\.[0-9]{2}\.[A-Z][0-9]{2}\Z") | st.fr
 )
 day = st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
 moment = st.datetimes(
-    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 12, 31)  # noqa: DTZ001 - hypothesis bounds are naive
+    min_value=datetime(1990, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+    max_value=datetime(2100, 12, 31),  # noqa: DTZ001
 ).map(lambda d: d.replace(microsecond=0, tzinfo=VN_TZ))
 digits = st.integers(min_value=0, max_value=999).map(str)
 
@@ -96,7 +97,9 @@ business = st.none() | st.builds(
         st.none() | st.lists(st.builds(Receiver, code, st.sampled_from(ReceiverType)), max_size=3),
     ),
     replacements=st.none()
-    | st.lists(st.builds(ReplacementInfo, text.filter(bool), st.lists(code, max_size=3)), max_size=2),
+    | st.lists(
+        st.builds(ReplacementInfo, text.filter(bool), st.lists(code, max_size=3)), max_size=2
+    ),
 )
 header = st.builds(
     DocumentHeader,

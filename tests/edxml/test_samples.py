@@ -72,17 +72,22 @@ def test_document_sample_fields(name: str, shared_dir: Path) -> None:
     if recipients:
         assert [t.organ_id for t in pkg.header.to] == recipients
     if business is not None:
-        assert pkg.business is not None and pkg.business.doc_type == business
+        assert pkg.business is not None
+        assert pkg.business.doc_type == business
     if notation:
-        assert pkg.header.code is not None and pkg.header.code.code_notation == notation
-    assert pkg.traces and pkg.traces[0].organ_id
+        assert pkg.header.code is not None
+        assert pkg.header.code.code_notation == notation
+    assert pkg.traces
+    assert pkg.traces[0].organ_id
     assert len(pkg.attachments) == 1
 
 
 def test_update_sample_receiver_list() -> None:
     """The update sample carries one removed and one added recipient."""
     pkg = parse(next(p for p in sdk_samples() if p.name == "edoc_update.edxml").read_bytes())
-    assert isinstance(pkg, DocumentPackage) and pkg.business and pkg.business.document_info
+    assert isinstance(pkg, DocumentPackage)
+    assert pkg.business
+    assert pkg.business.document_info
     receivers = pkg.business.document_info.receivers or []
     assert [(r.organ_id, int(r.receiver_type)) for r in receivers] == [  # type: ignore[arg-type]
         ("000.00.00.H41", 0),
@@ -93,7 +98,9 @@ def test_update_sample_receiver_list() -> None:
 def test_replacement_sample_lists_replaced_documents() -> None:
     """The replace sample names the replaced document and its recipients."""
     pkg = parse(next(p for p in sdk_samples() if p.name == "edoc_replacement.edxml").read_bytes())
-    assert isinstance(pkg, DocumentPackage) and pkg.business and pkg.business.replacements
+    assert isinstance(pkg, DocumentPackage)
+    assert pkg.business
+    assert pkg.business.replacements
     first = pkg.business.replacements[0]
     assert first.document_id == "000.00.00.G22,2014/01/30,7806/VPCP-TTĐT"
     assert first.organ_ids == ["000.00.00.H41", "000.00.00.H14"]
@@ -104,10 +111,14 @@ def test_zipped_sample_attachment_is_sniffed() -> None:
     pkg = parse(next(p for p in sdk_samples() if p.name == "edoc_new.edxml").read_bytes())
     assert isinstance(pkg, DocumentPackage)
     att = pkg.attachments[0]
-    assert att.is_zip and att.size == 270823 and att.sha256 and len(att.sha256) == 64
+    assert att.is_zip
+    assert att.size == 270823
+    assert att.sha256
+    assert len(att.sha256) == 64
     assert att.size == len(att.decode())
     inner = att.inner_files()
-    assert len(inner) == 1 and inner[0].name.endswith(".edxml")
+    assert len(inner) == 1
+    assert inner[0].name.endswith(".edxml")
 
 
 @pytest.mark.parametrize("name", sorted(STATUSES))
@@ -119,7 +130,8 @@ def test_status_sample_fields(name: str) -> None:
     assert pkg.response_for is not None
     assert pkg.response_for.document_id == "000.00.00.G22,2015/09/30,7816/VPCP-TTĐT"
     assert isinstance(pkg.response_for.promulgation_date, date)
-    assert pkg.timestamp is not None and not isinstance(pkg.timestamp, str)
+    assert pkg.timestamp is not None
+    assert not isinstance(pkg.timestamp, str)
     assert pkg.timestamp.utcoffset() is not None
     assert pkg.timestamp.utcoffset().total_seconds() == 7 * 3600  # type: ignore[union-attr]
 

@@ -33,7 +33,8 @@ def test_append_trace_keeps_every_other_byte(path: Path) -> None:
     before = parse(original)
     result = append_trace(original, "000.00.00.H14", STAMP)
     _, inserted = _split(original, result)
-    assert b"000.00.00.H14" in inserted and b"2026/11/23 01:02:03" in inserted
+    assert b"000.00.00.H14" in inserted
+    assert b"2026/11/23 01:02:03" in inserted
     after = parse(result)
     assert isinstance(after, (DocumentPackage, StatusPackage))
     assert len(after.traces) == len(before.traces) + 1  # type: ignore[union-attr]
@@ -80,8 +81,10 @@ def test_fake_entry_in_a_comment_is_not_used() -> None:
     original = next(p for p in sdk_samples() if p.name == "status.edxml").read_bytes()
     fake = original.replace(
         b"<edXML:MessageHeader>",
-        b"<!-- <edXML:TraceHeaderList><edXML:TraceHeader></edXML:TraceHeader> --><edXML:MessageHeader>",
+        b"<!-- <edXML:TraceHeaderList><edXML:TraceHeader></edXML:TraceHeader> -->"
+        b"<edXML:MessageHeader>",
         1,
     )
     pkg = parse(append_trace(fake, "H14", STAMP))
-    assert isinstance(pkg, StatusPackage) and len(pkg.traces) == 1
+    assert isinstance(pkg, StatusPackage)
+    assert len(pkg.traces) == 1

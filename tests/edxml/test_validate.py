@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from edxml import DocumentPackage, Severity, StatusCode, validate
 from edxml.limits import MB, Limits
-from edxml.model import Attachment, BusinessDocType, Business
+from edxml.model import Attachment, Business, BusinessDocType
 from edxml.validate import Policy
 from tests.edxml.corpus.generate import status
 
@@ -21,7 +21,9 @@ def test_clean_document_has_no_findings(doc_package: DocumentPackage) -> None:
 def test_missing_recipient_organ_id_names_the_field(doc_package: DocumentPackage) -> None:
     """A To without OrganId gives EDXML_REQUIRED at MessageHeader/To[2]/OrganId."""
     doc_package.header.to[1].organ_id = ""
-    assert ("EDXML_REQUIRED", "error", "MessageHeader/To[2]/OrganId") in _codes(validate(doc_package))
+    assert ("EDXML_REQUIRED", "error", "MessageHeader/To[2]/OrganId") in _codes(
+        validate(doc_package)
+    )
 
 
 def test_policy_can_downgrade_a_code(doc_package: DocumentPackage) -> None:
@@ -29,7 +31,8 @@ def test_policy_can_downgrade_a_code(doc_package: DocumentPackage) -> None:
     doc_package.header.subject = "x" * 600
     policy = Policy(severities={"EDXML_LENGTH": Severity.WARNING})
     (finding,) = validate(doc_package, policy)
-    assert finding.code == "EDXML_LENGTH" and finding.severity is Severity.WARNING
+    assert finding.code == "EDXML_LENGTH"
+    assert finding.severity is Severity.WARNING
 
 
 def test_lengths_are_configurable(doc_package: DocumentPackage) -> None:
@@ -66,7 +69,8 @@ def test_non_canonical_document_id_is_a_warning(doc_package: DocumentPackage) ->
     """A UUID DocumentId is accepted with a warning (some gateways send one)."""
     doc_package.header.document_id = "9fbfbad2-f1f8-4256-a2eb-50fb1061cddb"
     (finding,) = validate(doc_package)
-    assert finding.code == "EDXML_DOCUMENT_ID" and finding.severity is Severity.WARNING
+    assert finding.code == "EDXML_DOCUMENT_ID"
+    assert finding.severity is Severity.WARNING
 
 
 def test_manifest_and_attachment_disagreement_is_a_warning(doc_package: DocumentPackage) -> None:

@@ -23,7 +23,8 @@ def test_payload_is_a_range_of_the_input() -> None:
     (element,) = _payload_elements(doc)
     payload = doc.payload(element)
     assert payload.source is data
-    assert doc.lifted == 1 and len(payload) > 300_000
+    assert doc.lifted == 1
+    assert len(payload) > 300_000
 
 
 def test_fake_payload_in_comment_falls_back_to_full_parse() -> None:

@@ -164,20 +164,76 @@ def invalid() -> None:
 def attack() -> None:
     head = b'<?xml version="1.0" encoding="UTF-8"?>\n'
     ns = b'xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016"'
-    write("attack", "xxe-file__EDXML_DTD", head + b'<!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<edXML ' + ns + b"><edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&x;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n")  # noqa: E501
-    write("attack", "xxe-network__EDXML_DTD", head + b'<!DOCTYPE edXML [<!ENTITY x SYSTEM "http://127.0.0.1:9/evil">]>\n<edXML ' + ns + b"><edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&x;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n")  # noqa: E501
-    write("attack", "external-dtd__EDXML_DTD", head + b'<!DOCTYPE edXML SYSTEM "http://127.0.0.1:9/edxml.dtd">\n<edXML ' + ns + b"/>\n")  # noqa: E501
+    write(
+        "attack",
+        "xxe-file__EDXML_DTD",
+        head
+        + b'<!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<edXML '
+        + ns
+        + b"><edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&x;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n",
+    )
+    write(
+        "attack",
+        "xxe-network__EDXML_DTD",
+        head
+        + b'<!DOCTYPE edXML [<!ENTITY x SYSTEM "http://127.0.0.1:9/evil">]>\n<edXML '
+        + ns
+        + b"><edXMLEnvelope><edXMLHeader><MessageHeader><Subject>&x;</Subject></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n",
+    )
+    write(
+        "attack",
+        "external-dtd__EDXML_DTD",
+        head + b'<!DOCTYPE edXML SYSTEM "http://127.0.0.1:9/edxml.dtd">\n<edXML ' + ns + b"/>\n",
+    )
     lol = b'<!ENTITY lol "lol">' + b"".join(
         b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
         for i in range(1, 10)
     )
-    write("attack", "billion-laughs__EDXML_DTD", head + b"<!DOCTYPE edXML [" + lol + b"]>\n<edXML " + ns + b"><Subject>&lol9;</Subject></edXML>\n")  # noqa: E501
+    write(
+        "attack",
+        "billion-laughs__EDXML_DTD",
+        head
+        + b"<!DOCTYPE edXML ["
+        + lol
+        + b"]>\n<edXML "
+        + ns
+        + b"><Subject>&lol9;</Subject></edXML>\n",
+    )
     big = b"A" * 50_000
-    write("attack", "quadratic-blowup__EDXML_DTD", head + b'<!DOCTYPE edXML [<!ENTITY a "' + big + b'">]>\n<edXML ' + ns + b"><Subject>" + b"&a;" * 5_000 + b"</Subject></edXML>\n")  # noqa: E501
-    write("attack", "deep-nesting__EDXML_TOO_DEEP", head + b"<edXML " + ns + b">" + b"<a>" * 5_000 + b"</a>" * 5_000 + b"</edXML>\n")  # noqa: E501
-    write("attack", "latin1__EDXML_ENCODING", b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<edXML ' + ns + b"><Subject>H\xe0 N\xf4i</Subject></edXML>\n")  # noqa: E501
-    write("attack", "utf16__EDXML_ENCODING", '<?xml version="1.0" encoding="UTF-16"?><edXML/>'.encode("utf-16"))  # noqa: E501
-    write("attack", "invalid-utf8__EDXML_ENCODING", head + b"<edXML " + ns + b"><Subject>\xc3\x28\xff</Subject></edXML>\n")  # noqa: E501
+    write(
+        "attack",
+        "quadratic-blowup__EDXML_DTD",
+        head
+        + b'<!DOCTYPE edXML [<!ENTITY a "'
+        + big
+        + b'">]>\n<edXML '
+        + ns
+        + b"><Subject>"
+        + b"&a;" * 5_000
+        + b"</Subject></edXML>\n",
+    )
+    write(
+        "attack",
+        "deep-nesting__EDXML_TOO_DEEP",
+        head + b"<edXML " + ns + b">" + b"<a>" * 5_000 + b"</a>" * 5_000 + b"</edXML>\n",
+    )
+    write(
+        "attack",
+        "latin1__EDXML_ENCODING",
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<edXML '
+        + ns
+        + b"><Subject>H\xe0 N\xf4i</Subject></edXML>\n",
+    )
+    write(
+        "attack",
+        "utf16__EDXML_ENCODING",
+        '<?xml version="1.0" encoding="UTF-16"?><edXML/>'.encode("utf-16"),
+    )
+    write(
+        "attack",
+        "invalid-utf8__EDXML_ENCODING",
+        head + b"<edXML " + ns + b"><Subject>\xc3\x28\xff</Subject></edXML>\n",
+    )
     good = build(document())
     start = good.index(b"<ContentTransferEncoded>") + len(b"<ContentTransferEncoded>")
     end = good.index(b"</ContentTransferEncoded>")
@@ -185,19 +241,50 @@ def attack() -> None:
     write("attack", "base64-junk__EDXML_BASE64", good[:start] + b"!!!!" + good[start + 4 :])
     write("attack", "truncated-package__EDXML_MALFORMED", good[: len(good) // 2])
     write("attack", "not-edxml__EDXML_NOT_EDXML", head + b"<html><body>hello</body></html>\n")
-    write("attack", "xinclude__EDXML_FORBIDDEN", head + b"<edXML " + ns + b' xmlns:xi="http://www.w3.org/2001/XInclude"><edXMLEnvelope><edXMLHeader><MessageHeader><xi:include href="file:///etc/passwd" parse="text"/></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n')  # noqa: E501
-    write("attack", "nesting-100__EDXML_TOO_DEEP", head + b"<edXML " + ns + b">" + b"<a>" * 100 + b"</a>" * 100 + b"</edXML>\n")  # noqa: E501
-    write("attack", "doctype-in-payload-comment__EDXML_DTD", good.replace(b"<AttachmentEncoded>", b"<!-- <!DOCTYPE x> --><!DOCTYPE y><AttachmentEncoded>", 1))  # noqa: E501
+    write(
+        "attack",
+        "xinclude__EDXML_FORBIDDEN",
+        head
+        + b"<edXML "
+        + ns
+        + b' xmlns:xi="http://www.w3.org/2001/XInclude"><edXMLEnvelope><edXMLHeader><MessageHeader><xi:include href="file:///etc/passwd" parse="text"/></MessageHeader></edXMLHeader></edXMLEnvelope></edXML>\n',
+    )
+    write(
+        "attack",
+        "nesting-100__EDXML_TOO_DEEP",
+        head + b"<edXML " + ns + b">" + b"<a>" * 100 + b"</a>" * 100 + b"</edXML>\n",
+    )
+    write(
+        "attack",
+        "doctype-in-payload-comment__EDXML_DTD",
+        good.replace(
+            b"<AttachmentEncoded>", b"<!-- <!DOCTYPE x> --><!DOCTYPE y><AttachmentEncoded>", 1
+        ),
+    )
 
 
 def realworld() -> None:
     new = (SAMPLES / "edoc_update.edxml").read_bytes()
     # Bussiness before the TraceHeader, DocumentId first: producers differ in order.
-    write("realworld", "reordered-document-id-first", new.replace(
-        b"<edXML:From>", b"<edXML:DocumentId>000.00.00.G22,2015/09/30,7816/VPCP-TTD</edXML:DocumentId>\n<edXML:From>", 1
-    ).replace(b"<edXML:DocumentId>000.00.00.G22,2015/09/30,7816/VPCP-TT\xc4\x90T</edXML:DocumentId>\n      </edXML:MessageHeader>", b"</edXML:MessageHeader>", 1))  # noqa: E501
+    write(
+        "realworld",
+        "reordered-document-id-first",
+        new.replace(
+            b"<edXML:From>",
+            b"<edXML:DocumentId>000.00.00.G22,2015/09/30,7816/VPCP-TTD</edXML:DocumentId>\n<edXML:From>",
+            1,
+        ).replace(
+            b"<edXML:DocumentId>000.00.00.G22,2015/09/30,7816/VPCP-TT\xc4\x90T</edXML:DocumentId>\n      </edXML:MessageHeader>",
+            b"</edXML:MessageHeader>",
+            1,
+        ),
+    )
     # ContentId with the cid: prefix in the manifest but not in the attachment.
-    write("realworld", "cid-prefix-mismatch", new.replace(b"<ContentId>cid:209</ContentId>", b"<ContentId>209</ContentId>", 1))  # noqa: E501
+    write(
+        "realworld",
+        "cid-prefix-mismatch",
+        new.replace(b"<ContentId>cid:209</ContentId>", b"<ContentId>209</ContentId>", 1),
+    )
     # UTF-8 byte-order mark before the declaration.
     write("realworld", "utf8-bom", b"\xef\xbb\xbf" + new)
     # No signature at all.
@@ -218,7 +305,11 @@ def realworld() -> None:
     # A character reference inside the payload: legal XML, decoded by the parser (slow path).
     good = build(document())
     start = good.index(b"<ContentTransferEncoded>") + len(b"<ContentTransferEncoded>")
-    write("realworld", "char-reference-in-payload", good[:start] + b"&#" + str(good[start]).encode() + b";" + good[start + 1 :])  # noqa: E501
+    write(
+        "realworld",
+        "char-reference-in-payload",
+        good[:start] + b"&#" + str(good[start]).encode() + b";" + good[start + 1 :],
+    )
     # Status with both code forms and QĐ 20 sender.
     write("realworld", "status-qd20-sender", build(status(StatusCode.ACCEPTED)).replace(
         b"<edXML:OrganId>000.00.00.H41</edXML:OrganId>", b"<edXML:OrganId>H41</edXML:OrganId>", 1))  # fmt: skip
