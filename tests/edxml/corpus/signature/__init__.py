@@ -1,0 +1,1 @@
+"""TEST ONLY signature corpus: generated packages and the generator (see generate.py)."""
