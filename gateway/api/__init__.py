@@ -1,0 +1,25 @@
+"""The native HTTP API of the node (``/api/v1``) and its probes.
+
+Routers hold no logic of their own: they read the request, call the node's services and return
+models of :mod:`schemas`; :mod:`gateway.api.errors` turns every failure into a coded body.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.api import agencies, codes, health, node
+
+#: Prefix of the native API; the VXP-compatible API will live under ``/vxp``.
+API_PREFIX = "/api/v1"
+
+
+def build_router() -> APIRouter:
+    """The routes of the native API under :data:`API_PREFIX`, plus the probes at the root."""
+    router = APIRouter()
+    router.include_router(health.router)
+    v1 = APIRouter(prefix=API_PREFIX)
+    for module in (node, agencies, codes):
+        v1.include_router(module.router)
+    router.include_router(v1)
+    return router

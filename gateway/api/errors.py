@@ -1,0 +1,174 @@
+"""The one place where errors become HTTP responses of the native API.
+
+Every rejection carries the body of :class:`schemas.errors.ErrorBody` with a stable code:
+
+- ``REQUEST_INVALID`` (422): a parameter or body failed validation; ``field`` names it.
+- ``NOT_FOUND`` (404), ``METHOD_NOT_ALLOWED`` (405), ...: HTTP errors, unknown routes included.
+- the package's own code for the coded errors of the libraries, e.g. ``AGENCY_UNKNOWN`` (404).
+- ``NOT_READY`` (503): the node is starting or stopping.
+- ``INTERNAL`` (500): anything unexpected; the response says nothing of the cause, the log line
+  (with the same request id) says everything.
+
+The VXP-compatible API maps the same errors to its own ``ErrorCode`` values in its own module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ExceptionHandler
+
+from identifiers import IdentifierError
+from schemas.errors import ErrorBody, ErrorDetail
+
+#: Codes of plain HTTP errors (unknown route, wrong method, ...); others are ``HTTP_<status>``.
+HTTP_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+    503: "UNAVAILABLE",
+}
+#: HTTP status of each coded error of the identifiers package; unlisted codes answer 422.
+IDENTIFIER_STATUS: dict[str, int] = {
+    "AGENCY_UNKNOWN": 404,
+    "AGENCY_DUPLICATE": 409,
+    "AGENCY_IN_USE": 409,
+    "AGENCY_SUCCESSION_CYCLE": 409,
+    "AGENCY_SUCCESSION_TOO_LONG": 409,
+}
+# Where a request parameter came from, as FastAPI puts it first in an error's ``loc``.
+_SOURCES = {
+    "path": "path parameter",
+    "query": "query parameter",
+    "header": "header",
+    "body": "body",
+}
+
+
+class ApiError(Exception):
+    """An error of the API itself, with its HTTP status and stable code."""
+
+    def __init__(self, status_code: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response with the coded error body."""
+    detail = ErrorDetail(code=code, message=message, field=field, request_id=request_id)
+    return JSONResponse(
+        ErrorBody(error=detail).model_dump(mode="json"), status_code=status_code, headers=headers
+    )
+
+
+def internal_error_response(request_id: str | None) -> JSONResponse:
+    """The 500 response for an unexpected exception: it names no internals."""
+    return error_response(
+        500,
+        "INTERNAL",
+        "the node failed to process the request; quote the request id to the operator",
+        request_id=request_id,
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else None
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    # Routes raise ApiError or coded library errors; a bare 404/405 comes from the router.
+    if exc.status_code == 404:
+        message = f"nothing is served at {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return error_response(
+        exc.status_code, code, message, request_id=_request_id(request), headers=exc.headers
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> tuple[str | None, str | None]:
+    """Split an error location into (source, dotted field name)."""
+    parts = list(loc)
+    source = parts.pop(0) if parts and parts[0] in _SOURCES else None
+    name = ".".join(str(part) for part in parts) or None
+    return source, name
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": "the request is not valid"}
+    source, field = _field(tuple(first.get("loc", ())))
+    if source and field:
+        where = f"{_SOURCES[source]} {field!r}"
+    else:
+        where = _SOURCES[source] if source else (field or "request")
+    message = f"{where}: {first.get('msg', 'invalid')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem(s))"
+    return error_response(
+        422, "REQUEST_INVALID", message, field=field, request_id=_request_id(request)
+    )
+
+
+async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+    return error_response(
+        exc.status_code, exc.code, exc.message, field=exc.field, request_id=_request_id(request)
+    )
+
+
+async def _identifier_error(request: Request, exc: IdentifierError) -> JSONResponse:
+    status = IDENTIFIER_STATUS.get(exc.code, 422)
+    return error_response(
+        status, exc.code, exc.message, field=exc.field, request_id=_request_id(request)
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn known errors into coded responses.
+
+    Unexpected exceptions are turned into :func:`internal_error_response` by the request-context
+    middleware, which also logs them with the request id.
+    """
+    handlers: dict[type[Exception], Any] = {
+        HTTPException: _http_error,
+        RequestValidationError: _validation_error,
+        ApiError: _api_error,
+        IdentifierError: _identifier_error,
+    }
+    for exc_class, handler in handlers.items():
+        # Starlette types handlers as taking any Exception; each is called for its class only.
+        app.add_exception_handler(exc_class, cast(ExceptionHandler, handler))
+
+
+#: OpenAPI description of the error responses, for ``responses=`` of routes and routers.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "REQUEST_INVALID: a parameter is not valid."},
+    500: {"model": ErrorBody, "description": "INTERNAL: unexpected failure (see the logs)."},
+}

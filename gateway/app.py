@@ -1,0 +1,64 @@
+"""The app factory: ``create_app(settings)`` builds the node's ASGI app.
+
+Building the app opens nothing: the resources (:mod:`gateway.runtime`) open in the lifespan, when a
+server starts the app, and close in reverse order when it stops. Nothing here runs at import time,
+so ``uvicorn --factory gateway.app:create_app`` and ``python -m gateway serve`` both work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway import package_version
+from gateway.api import build_router
+from gateway.api.correlation import RequestContextMiddleware
+from gateway.api.errors import install_error_handlers
+from gateway.logging import configure_logging
+from gateway.runtime import open_runtime
+from gateway.settings import Settings, get_settings
+
+DESCRIPTION = """\
+Axis node for Vietnam's inter-agency e-document exchange.
+
+Native API: agency registry lookups and code parsing. Every error body is
+`{"error": {"code", "message", "field", "request_id"}}`; every timestamp is ISO 8601 in +07:00.
+Send `X-Request-ID` to correlate your logs with the node's; the node returns it (or a new one).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the node's app from ``settings`` (read from the environment when None).
+
+    Configures logging as the settings say. The agency registry is loaded once, in the lifespan,
+    and exposed to routes as ``app.state.runtime`` while the app runs.
+    """
+    settings = settings if settings is not None else get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            try:
+                yield
+            finally:
+                # Routes answer NOT_READY from here on, not with half-closed resources.
+                app.state.runtime = None
+
+    app = FastAPI(
+        title="truc-lienthong axis node",
+        version=package_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = None
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(build_router())
+    return app

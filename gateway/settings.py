@@ -1,0 +1,178 @@
+"""The node's configuration: the only module that reads the environment.
+
+Every setting comes from an environment variable ``GATEWAY_<NAME>`` or from a ``.env`` file in the
+working directory (environment variables win), else from its default. Defaults give the embedded
+node: SQLite under ``./var`` and an in-process bus, listening on 127.0.0.1:8080.
+
+Outside ``dev`` the node refuses to start with an empty, placeholder or short ``secret_key``
+(design.md §3.2). Nothing reads the environment at import time: call :func:`get_settings`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "GATEWAY_"
+#: The shipped value of ``secret_key``: accepted in ``dev`` only.
+PLACEHOLDER_SECRET = "change-me"  # noqa: S105 - the documented placeholder, refused outside dev
+#: Values refused as ``secret_key`` outside ``dev`` (compared case-insensitively, stripped).
+PLACEHOLDER_SECRETS = frozenset(
+    {PLACEHOLDER_SECRET, "changeme", "change_me", "changethis", "secret", "password", "test-secret"}
+)
+#: Shortest ``secret_key`` accepted outside ``dev`` (characters).
+MIN_SECRET_LENGTH = 32
+#: Demo node id: the QCVN 102 code of UBND tỉnh Cao Bằng, used by the VXP SDK samples.
+DEMO_NODE_ID = "000.00.00.H14"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class Environment(StrEnum):
+    """Where the node runs; anything but ``dev`` enforces a real secret."""
+
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class NodeRole(StrEnum):
+    """The node's place in the exchange (domain.md §1): same code, role is configuration."""
+
+    PROVINCIAL = "provincial"
+    NATIONAL = "national"
+
+
+def env_var(field_name: str) -> str:
+    """The variable that sets ``field_name``: ``secret_key`` → ``GATEWAY_SECRET_KEY``."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and ``repr``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    username = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{username}:***@{hostport}"))
+
+
+class Settings(BaseSettings):
+    """Settings of one node; see docs/configuration.md for each variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+        # Validation errors must never echo the input: it may hold the secret or URL passwords.
+        hide_input_in_errors=True,
+    )
+
+    env: Environment = Field(default=Environment.DEV, description="dev, test or prod.")
+    role: NodeRole = Field(default=NodeRole.PROVINCIAL, description="provincial or national.")
+    node_id: str = Field(
+        default=DEMO_NODE_ID,
+        min_length=1,
+        max_length=50,  # edxml.md §2: OrganId is at most 50 characters
+        description="The node's own agency/trace code (its OrganId in trace headers).",
+    )
+    host: str = Field(default="127.0.0.1", min_length=1, description="Interface to listen on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="TCP port to listen on.")
+    data_dir: Path = Field(default=Path("var"), description="Where the node keeps its files.")
+    database_url: Annotated[str, Field(repr=False)] = Field(
+        default="",
+        description="SQLAlchemy async URL; empty means SQLite at <data_dir>/gateway.db.",
+    )
+    amqp_url: Annotated[str | None, Field(repr=False)] = Field(
+        default=None, description="RabbitMQ URL; unset means the in-process bus."
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(PLACEHOLDER_SECRET),
+        description="Key for the node's own tokens and signatures; a real one outside dev.",
+    )
+    registry_file: Path | None = Field(
+        default=None, description="CSV or JSON agency registry replacing the bundled one."
+    )
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
+    log_json: bool = Field(default=False, description="JSON log lines instead of console ones.")
+    max_package_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, description="Largest package accepted, in bytes."
+    )
+
+    @field_validator("node_id", "host")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("must not be blank")
+        return stripped
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("amqp_url", "registry_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # A variable set but empty (GATEWAY_AMQP_URL=) means the same as leaving it unset.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        if not self.database_url.strip():
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'gateway.db').as_posix()}"
+        problem = self.secret_problem()
+        if problem is not None and self.env is not Environment.DEV:
+            # design.md §3.2: refuse placeholder secrets outside dev, naming the variable.
+            raise ValueError(
+                f"{env_var('secret_key')} {problem}; set it to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters (env={self.env.value} refuses placeholders)"
+            )
+        return self
+
+    def secret_problem(self) -> str | None:
+        """Why ``secret_key`` is not fit for production, or None when it is."""
+        secret = self.secret_key.get_secret_value().strip()
+        if not secret:
+            return "is empty"
+        if secret.lower() in PLACEHOLDER_SECRETS:
+            return "is a placeholder"
+        if len(secret) < MIN_SECRET_LENGTH:
+            return f"is shorter than {MIN_SECRET_LENGTH} characters"
+        return None
+
+    def public_view(self) -> dict[str, object]:
+        """The settings as a JSON-ready mapping with passwords and the secret hidden (for logs)."""
+        return {
+            "env": self.env.value,
+            "role": self.role.value,
+            "node_id": self.node_id,
+            "host": self.host,
+            "port": self.port,
+            "data_dir": str(self.data_dir),
+            "database_url": redact_url(self.database_url),
+            "amqp_url": redact_url(self.amqp_url) if self.amqp_url else None,
+            "registry_file": str(self.registry_file) if self.registry_file else None,
+            "log_level": self.log_level,
+            "log_json": self.log_json,
+            "max_package_bytes": self.max_package_bytes,
+        }
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment and ``.env``; ``overrides`` win over both.
+
+    Raises :class:`pydantic.ValidationError` naming the offending variable.
+    """
+    return Settings(**overrides)

@@ -1,0 +1,128 @@
+"""The command line, run as users run it: ``python -m gateway ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from gateway import package_version
+from gateway.settings import ENV_PREFIX
+
+# Every subprocess gets a bounded wait: a hung command fails the test instead of the run.
+COMMAND_TIMEOUT = 60
+SERVE_START_TIMEOUT = 30.0
+
+
+def _env(**variables: str) -> dict[str, str]:
+    """The current environment without GATEWAY_* variables, plus ``variables``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)}
+    return {**env, **variables}
+
+
+def _gateway(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        cwd=cwd,
+        env=env if env is not None else _env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_version_prints_the_package_version(tmp_path: Path) -> None:
+    """`python -m gateway version` prints the installed version."""
+    result = _gateway("version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == package_version()
+
+
+def test_agencies_lookup_prints_json_with_the_redirect(tmp_path: Path) -> None:
+    """`agencies lookup` prints the record and resolution as JSON, succession followed."""
+    result = _gateway("agencies", "lookup", "000.00.94.H14", "--at", "2025-07-01", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["agency"]["name"] == "Sở Thông tin và Truyền thông tỉnh Cao Bằng [DEMO]"
+    assert body["resolution"]["code"] == "H14.95"
+    assert body["resolution"]["redirects"][0]["from"] == "H14.94"
+
+
+def test_agencies_lookup_of_an_unknown_code_fails_with_the_code(tmp_path: Path) -> None:
+    """An unregistered code exits 1 with the AGENCY_UNKNOWN error body on stderr."""
+    result = _gateway("agencies", "lookup", "H99.99", cwd=tmp_path)
+    assert result.returncode == 1
+    assert json.loads(result.stderr)["error"]["code"] == "AGENCY_UNKNOWN"
+
+
+def test_refused_configuration_exits_2_naming_the_variable(tmp_path: Path) -> None:
+    """A prod node with the placeholder secret refuses to serve and names GATEWAY_SECRET_KEY."""
+    result = _gateway("serve", cwd=tmp_path, env=_env(GATEWAY_ENV="prod"))
+    assert result.returncode == 2
+    assert "GATEWAY_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_a_bad_registry_file_fails_start_up(tmp_path: Path) -> None:
+    """A malformed GATEWAY_REGISTRY_FILE stops `serve` with exit 3 and the coded error logged."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text("not,a,registry\n", encoding="utf-8")
+    env = _env(GATEWAY_REGISTRY_FILE=str(registry), GATEWAY_DATA_DIR=str(tmp_path / "data"))
+    result = _gateway("serve", "--port", str(_free_port()), cwd=tmp_path, env=env)
+    assert result.returncode == 3
+    assert "REGISTRY_FORMAT" in result.stderr
+
+
+def test_serve_starts_a_node_that_answers_healthz(tmp_path: Path) -> None:
+    """`python -m gateway serve --port P` answers /healthz and /readyz, then stops on SIGTERM."""
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=_env(GATEWAY_DATA_DIR=str(data_dir), GATEWAY_LOG_JSON="true"),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + SERVE_START_TIMEOUT
+            health = None
+            while health is None:
+                assert process.poll() is None, log_path.read_text(encoding="utf-8")
+                assert time.monotonic() < deadline, "the node did not answer /healthz in time"
+                try:
+                    health = httpx.get(f"{base}/healthz", timeout=1.0)
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert health.status_code == 200
+            assert health.json() == {"status": "ok"}
+            assert health.headers["X-Request-ID"]
+            ready = httpx.get(f"{base}/readyz", timeout=5.0)
+            assert ready.json()["status"] == "ready"
+            assert data_dir.is_dir()
+        finally:
+            process.terminate()
+            process.wait(timeout=COMMAND_TIMEOUT)
+    logged = log_path.read_text(encoding="utf-8")
+    assert "node starting" in logged
+    assert "node stopped" in logged
