@@ -54,7 +54,7 @@ from edxml.trust import (
     name_string,
     pick_leaf,
 )
-from edxml.xmlsafe import XmlDocument, local_name, read_xml
+from edxml.xmlsafe import XmlDocument, hardened_parser, local_name, read_xml
 
 __all__ = [
     "DEFAULT_SIGNATURE_POLICY",
@@ -215,21 +215,6 @@ class SignaturePolicy:
 
 
 DEFAULT_SIGNATURE_POLICY = SignaturePolicy()
-
-
-def _hardened_parser() -> etree.XMLParser:
-    # Same hardening as edxml.xmlsafe (no DTD, no entities, no network). signxml only ever
-    # re-parses its own serialisation of a tree read_xml already vetted; huge_tree because that
-    # serialisation carries the attachment payloads. A new parser per call: parsers are not
-    # safe to share between threads.
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=True,
-        collect_ids=False,
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -505,7 +490,7 @@ def _verify(
         result = XMLVerifier().verify(
             root,
             x509_cert=leaf,  # the embedded certificate: signxml does no CA lookup of its own
-            parser=_hardened_parser(),
+            parser=hardened_parser(huge=True),
             expect_config=config,
             validate_schema=True,
         )
@@ -706,7 +691,7 @@ class _XMLSigner(XMLSigner):
 
     @property
     def parser(self) -> etree.XMLParser:
-        return _hardened_parser()
+        return hardened_parser(huge=True)
 
 
 def sign_package(data: bytes, signer: Signer, *, limits: Limits = DEFAULT_LIMITS) -> bytes:

@@ -68,7 +68,12 @@ class XmlDocument:
         return len(self._spans)
 
 
-def _parser(*, huge: bool, recover: bool = False) -> etree.XMLParser:
+def hardened_parser(*, huge: bool, recover: bool = False) -> etree.XMLParser:
+    """A new libxml2 parser with the project's hardening (parsers are not thread-safe to share).
+
+    Only for bytes already vetted by :func:`read_xml` (e.g. signxml re-parsing its own
+    serialisation of a vetted tree); untrusted bytes go through :func:`read_xml`.
+    """
     # No DTD loading, no entity substitution, no network, no id collection: XXE and entity
     # expansion are impossible even if a DOCTYPE slipped past the pre-scan.
     return etree.XMLParser(
@@ -203,7 +208,7 @@ def _lift(data: bytes, start: int, marker: str) -> tuple[bytes, list[tuple[int, 
 
 
 def _parse(xml: bytes, *, huge: bool, notes: list[tuple[str, str]]) -> etree._Element:
-    strict = _parser(huge=huge)
+    strict = hardened_parser(huge=huge)
     try:
         return etree.fromstring(xml, strict)
     except etree.XMLSyntaxError as exc:
@@ -213,7 +218,7 @@ def _parse(xml: bytes, *, huge: bool, notes: list[tuple[str, str]]) -> etree._El
             raise _syntax_error(exc) from None
     # Only namespace errors (an undeclared prefix such as the SDK sample's ``xlink:href``):
     # recover, but only if recovery logged nothing but namespace errors.
-    parser = _parser(huge=huge, recover=True)
+    parser = hardened_parser(huge=huge, recover=True)
     root = etree.fromstring(xml, parser)
     errors = list(parser.error_log)
     if root is None or any(e.domain_name != "NAMESPACE" for e in errors):
