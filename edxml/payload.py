@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import binascii
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _B64_WS = b" \t\r\n"
 _B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -26,6 +26,7 @@ class Payload:
     source: bytes
     start: int = 0
     end: int = -1
+    _cache: tuple[str | None, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.end < 0:
@@ -55,42 +56,50 @@ class Payload:
             begin += 1
         return begin, end
 
-    def _whitespace(self, begin: int, end: int) -> int:
+    def _structure(self) -> tuple[str | None, int]:
+        """(problem or None, decoded size); computed once per payload, in a few memchr passes."""
+        cached = self._cache
+        if cached is not None:
+            return cached
+        result = self._scan()
+        object.__setattr__(self, "_cache", result)
+        return result
+
+    def _scan(self) -> tuple[str | None, int]:
+        begin, end = self._trimmed()
+        if begin == end:
+            return "attachment content is empty", 0
         src = self.source
-        return sum(src.count(c, begin, end) for c in _B64_WS if src.find(c, begin, end) >= 0)
+        head = src[begin : min(end, begin + _SAMPLE)].translate(None, _B64_WS)
+        tail = src[max(begin, end - _SAMPLE) : end].translate(None, _B64_WS)
+        if head.rstrip(b"=").translate(None, _B64_ALPHABET) or tail.rstrip(b"=").translate(
+            None, _B64_ALPHABET
+        ):
+            return "attachment content is not base64 text", 0
+        # White space inside the text (wrapped base64): counted only when present at all.
+        spaces = sum(src.count(c, begin, end) for c in _B64_WS if src.find(c, begin, end) >= 0)
+        chars = end - begin - spaces
+        if chars % 4:
+            return f"truncated base64: {chars} characters is not a multiple of 4", 0
+        first_pad = src.find(b"=", begin, end)
+        if first_pad >= 0:
+            rest = src[first_pad:end] if end - first_pad <= _SAMPLE else b"=" * 3
+            if len(rest.translate(None, _B64_WS)) > 2 or rest.translate(None, _B64_WS + b"="):
+                return "base64 padding in the middle of the data", 0
+        return None, chars // 4 * 3 - (len(tail) - len(tail.rstrip(b"=")))
 
     def structure_error(self) -> str | None:
         """Cheap checks that need no decoding: length, padding, alphabet at both ends.
 
         Catches truncated and placeholder payloads in time independent of the alphabet scan;
-        :meth:`decode_error` checks every character.
+        full decoding (:meth:`iter_decoded`) checks every character.
         """
-        begin, end = self._trimmed()
-        if begin == end:
-            return "attachment content is empty"
-        src = self.source
-        head = src[begin : min(end, begin + _SAMPLE)].translate(None, _B64_WS)
-        tail = src[max(begin, end - _SAMPLE) : end].translate(None, _B64_WS).rstrip(b"=")
-        if head.rstrip(b"=").translate(None, _B64_ALPHABET) or tail.translate(None, _B64_ALPHABET):
-            return "attachment content is not base64 text"
-        chars = end - begin - self._whitespace(begin, end)
-        if chars % 4:
-            return f"truncated base64: {chars} characters is not a multiple of 4"
-        first_pad = src.find(b"=", begin, end)
-        if first_pad >= 0:
-            rest = src[first_pad:end] if end - first_pad <= _SAMPLE else b"=" * 3
-            if len(rest.translate(None, _B64_WS)) > 2 or rest.translate(None, _B64_WS + b"="):
-                return "base64 padding in the middle of the data"
-        return None
+        return self._structure()[0]
 
     def decoded_size(self) -> int | None:
         """Size of the decoded bytes, computed from the text without decoding it."""
-        if self.structure_error() is not None:
-            return None
-        begin, end = self._trimmed()
-        chars = end - begin - self._whitespace(begin, end)
-        pad = self.source[max(begin, end - _SAMPLE) : end].translate(None, _B64_WS)
-        return chars // 4 * 3 - (len(pad) - len(pad.rstrip(b"=")))
+        problem, size = self._structure()
+        return None if problem is not None else size
 
     def head_bytes(self) -> bytes:
         """The first decoded bytes (up to 6), for magic-number sniffing."""

@@ -246,13 +246,6 @@ def _business(node: _Node) -> Business:
     return business
 
 
-def _find(root: etree._Element, name: str) -> etree._Element | None:
-    for element in root.iter():
-        if local_name(element.tag) == name:
-            return element
-    return None
-
-
 def _document(
     doc: XmlDocument, header: _Node, message: _Node, notes: list[Finding]
 ) -> DocumentPackage:
@@ -271,7 +264,7 @@ def _document(
     if business_el is not None:
         package.business = _business(_Node(business_el))
 
-    manifest = _find(doc.root, "edXMLManifest")
+    manifest = next(doc.iter("edXMLManifest"), None)
     if manifest is not None:
         package.manifest = [
             ManifestReference(
@@ -282,7 +275,7 @@ def _document(
             )
             for r in map(_Node, _Node(manifest).all("Reference"))
         ]
-    for encoded in (el for el in doc.root.iter() if local_name(el.tag) == "AttachmentEncoded"):
+    for encoded in doc.iter("AttachmentEncoded"):
         for item in _Node(encoded).all("Attachment"):
             node = _Node(item)
             payload = node.first("ContentTransferEncoded")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -53,6 +55,17 @@ class XmlDocument:
     notes: list[tuple[str, str]] = field(default_factory=list)
     _marker: str = ""
     _spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def lenient_names(self) -> bool:
+        """True when undeclared prefixes were tolerated: tags may then be ``prefix:Name``."""
+        return any(code == "EDXML_NAMESPACE" for code, _ in self.notes)
+
+    def iter(self, name: str) -> Iterator[etree._Element]:
+        """Elements with local name ``name`` in any namespace, in document order."""
+        if self.lenient_names:
+            return (el for el in self.root.iter() if local_name(el.tag) == name)
+        return self.root.iter(f"{{*}}{name}")
 
     def payload(self, element: etree._Element) -> Payload:
         """Return the base64 text of a ``ContentTransferEncoded`` element without copying it."""
@@ -116,22 +129,30 @@ def _check_declaration(data: bytes, start: int) -> None:
         )
 
 
+def _find_bang(data: bytes, start: int) -> int:
+    """Offset of the next ``<!`` (a one-byte memchr search is far faster than a two-byte one)."""
+    pos = data.find(b"!", start + 1)
+    while pos >= 0 and data[pos - 1] != 0x3C:
+        pos = data.find(b"!", pos + 1)
+    return pos - 1 if pos >= 0 else -1
+
+
 def _check_markup_declarations(data: bytes | memoryview, start: int) -> None:
     """Refuse DOCTYPE / ENTITY / other ``<!`` declarations before libxml2 parses anything."""
     view = bytes(data) if isinstance(data, memoryview) else data
-    pos = view.find(b"<!", start)
+    pos = _find_bang(view, start)
     while pos >= 0:
         head = view[pos + 2 : pos + 9]
         if head.startswith(b"--"):
             end = view.find(b"-->", pos + 4)
             if end < 0:
                 raise PackageRejected("unterminated comment")
-            pos = view.find(b"<!", end + 3)
+            pos = _find_bang(view, end + 3)
         elif head.startswith(b"[CDATA"):
             end = view.find(b"]]>", pos + 9)
             if end < 0:
                 raise PackageRejected("unterminated CDATA section")
-            pos = view.find(b"<!", end + 3)
+            pos = _find_bang(view, end + 3)
         else:
             what = head.split(b" ")[0].decode("ascii", "replace") or "declaration"
             raise ForbiddenConstruct(
@@ -243,21 +264,25 @@ def _syntax_error(exc: etree.XMLSyntaxError) -> PackageRejected:
     return PackageRejected(f"XML is not well-formed: {msg}")
 
 
+@lru_cache(maxsize=8)
+def _deeper_than(depth: int) -> etree.XPath:
+    # True when an element exists at level depth + 1 (the root element is level 1).
+    return etree.XPath("boolean(/*" + "/*" * depth + ")")
+
+
+_COUNT_NODES = etree.XPath("count(//*|//comment()|//processing-instruction())")
+
+
 def _check_shape(root: etree._Element, limits: Limits) -> None:
-    count = 0
-    stack: list[tuple[etree._Element, int]] = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        count += 1
-        tag = element.tag
-        if isinstance(tag, str) and tag.startswith(_XINCLUDE):
-            # Never processed, but refused outright: nothing in edXML needs inclusion.
-            raise ForbiddenConstruct("XInclude is not allowed", path=local_name(tag))
-        if depth > limits.max_depth:
-            raise TooLarge(f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP")
-        if count > limits.max_elements:
-            raise TooLarge(f"more than {limits.max_elements} XML nodes")
-        stack.extend((child, depth + 1) for child in element)
+    # C-level checks (XPath, tag-filtered iteration): no Python walk over the tree.
+    if next(root.iter(f"{_XINCLUDE}*"), None) is not None:
+        # Never processed, but refused outright: nothing in edXML needs inclusion.
+        raise ForbiddenConstruct("XInclude is not allowed", path="include")
+    if _deeper_than(limits.max_depth)(root):
+        raise TooLarge(f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP")
+    count = _COUNT_NODES(root)
+    if isinstance(count, float) and count > limits.max_elements:
+        raise TooLarge(f"more than {limits.max_elements} XML nodes")
 
 
 def read_xml(
@@ -276,7 +301,7 @@ def read_xml(
             f"package is {len(data)} bytes; the limit is {limits.max_package_bytes}",
             code="EDXML_TOO_LARGE",
         )
-    if not data.strip():
+    if not data or data.isspace():
         raise PackageRejected("empty package")
     notes: list[tuple[str, str]] = []
     start = _find_start(data)
@@ -299,10 +324,9 @@ def read_xml(
             )
         _check_markup_declarations(header, 0)
         root = _parse(header, huge=False, notes=notes)
+        probe = XmlDocument(root=root, source=data, notes=notes)
         found = sum(
-            1
-            for el in root.iter()
-            if local_name(el.tag) == "ContentTransferEncoded" and (el.text or "").startswith(marker)
+            1 for el in probe.iter("ContentTransferEncoded") if (el.text or "").startswith(marker)
         )
         if found != len(spans):
             # A payload-looking run sat inside a comment or CDATA: parse the whole package instead.
