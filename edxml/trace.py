@@ -54,12 +54,6 @@ def _markup_positions(data: bytes, start: int, end: int, needle: bytes) -> list[
     return found
 
 
-def _header_end(doc: XmlDocument) -> int:
-    """Byte offset up to which the header markup may lie (the first lifted payload, if any)."""
-    spans = doc._spans
-    return spans[0][0] if spans else len(doc.source)
-
-
 def _entry(prefix: str, organ_id: str, stamp: str, indent: bytes, newline: bytes) -> bytes:
     p = f"{prefix}:" if prefix else ""
     inner = indent + b"  "
@@ -103,7 +97,7 @@ def append_trace(
     stamp = timestamp.astimezone(VN_TZ).strftime(TIMESTAMP_FORMAT)
     doc = doc if doc is not None else read_xml(data, limits)
     newline = b"\r\n" if b"\r\n" in data[: min(len(data), 4096)] else b"\n"
-    limit = _header_end(doc)
+    limit = doc.header_end
 
     header = next((el for el in doc.root.iter() if local_name(el.tag) == "edXMLHeader"), None)
     if header is None:

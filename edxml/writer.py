@@ -68,6 +68,15 @@ class _Out:
             return
         self.line(depth, f"<{prefix}{name}>{_text(value, f'{path}/{name}')}</{prefix}{name}>")
 
+    def group(
+        self, depth: int, name: str, children: Iterable[tuple[str, Value]], path: str
+    ) -> None:
+        """``<name>`` (located at ``path``) with one leaf per (child, value); ``None`` omitted."""
+        self.line(depth, f"<{P}{name}>")
+        for child, value in children:
+            self.leaf(depth + 1, child, value, path)
+        self.line(depth, f"</{P}{name}>")
+
     def flush(self) -> None:
         if self._lines:
             self.parts.append(("\n".join(self._lines) + "\n").encode("utf-8"))
@@ -102,21 +111,31 @@ def _organization(out: _Out, depth: int, tag: str, org: Organization, path: str)
 def _staff(out: _Out, depth: int, staff: StaffInfo | None, path: str) -> None:
     if staff is None:
         return
-    out.line(depth, f"<{P}StaffInfo>")
-    out.leaf(depth + 1, "Department", staff.department, path)
-    out.leaf(depth + 1, "Staff", staff.staff, path)
-    out.leaf(depth + 1, "Email", staff.email, path)
-    out.leaf(depth + 1, "Mobile", staff.mobile, path)
-    out.line(depth, f"</{P}StaffInfo>")
+    out.group(
+        depth,
+        "StaffInfo",
+        [
+            ("Department", staff.department),
+            ("Staff", staff.staff),
+            ("Email", staff.email),
+            ("Mobile", staff.mobile),
+        ],
+        path,
+    )
 
 
 def _response_for(out: _Out, depth: int, rf: ResponseFor, path: str) -> None:
-    out.line(depth, f"<{P}ResponseFor>")
-    out.leaf(depth + 1, "OrganId", rf.organ_id, path)
-    out.leaf(depth + 1, "Code", rf.code, path)
-    out.leaf(depth + 1, "PromulgationDate", rf.promulgation_date, path)
-    out.leaf(depth + 1, "DocumentId", rf.document_id, path)
-    out.line(depth, f"</{P}ResponseFor>")
+    out.group(
+        depth,
+        "ResponseFor",
+        [
+            ("OrganId", rf.organ_id),
+            ("Code", rf.code),
+            ("PromulgationDate", rf.promulgation_date),
+            ("DocumentId", rf.document_id),
+        ],
+        path,
+    )
 
 
 def _list(
@@ -136,30 +155,44 @@ def _document_header(out: _Out, h: DocumentHeader) -> None:
     for i, to in enumerate(h.to, 1):
         _organization(out, d, "To", to, f"{mh}/To[{i}]")
     out.leaf(d, "DocumentId", h.document_id, mh)
-    if h.code is not None:
-        out.line(d, f"<{P}Code>")
-        out.leaf(d + 1, "CodeNumber", h.code.code_number, f"{mh}/Code")
-        out.leaf(d + 1, "CodeNotation", h.code.code_notation, f"{mh}/Code")
-        out.line(d, f"</{P}Code>")
-    if h.promulgation is not None:
-        out.line(d, f"<{P}PromulgationInfo>")
-        out.leaf(d + 1, "Place", h.promulgation.place, mh)
-        out.leaf(d + 1, "PromulgationDate", h.promulgation.promulgation_date, mh)
-        out.line(d, f"</{P}PromulgationInfo>")
-    if h.document_type is not None:
-        out.line(d, f"<{P}DocumentType>")
-        out.leaf(d + 1, "Type", h.document_type.type, mh)
-        out.leaf(d + 1, "TypeDetail", h.document_type.type_detail, mh)
-        out.leaf(d + 1, "TypeName", h.document_type.type_name, mh)
-        out.line(d, f"</{P}DocumentType>")
+    if (code := h.code) is not None:
+        out.group(
+            d,
+            "Code",
+            [("CodeNumber", code.code_number), ("CodeNotation", code.code_notation)],
+            f"{mh}/Code",
+        )
+    if (prom := h.promulgation) is not None:
+        out.group(
+            d,
+            "PromulgationInfo",
+            [("Place", prom.place), ("PromulgationDate", prom.promulgation_date)],
+            f"{mh}/PromulgationInfo",
+        )
+    if (dtype := h.document_type) is not None:
+        out.group(
+            d,
+            "DocumentType",
+            [
+                ("Type", dtype.type),
+                ("TypeDetail", dtype.type_detail),
+                ("TypeName", dtype.type_name),
+            ],
+            f"{mh}/DocumentType",
+        )
     out.leaf(d, "Subject", h.subject, mh)
     out.leaf(d, "Content", h.content, mh)
-    if h.signer is not None:
-        out.line(d, f"<{P}SignerInfo>")
-        out.leaf(d + 1, "Competence", h.signer.competence, mh)
-        out.leaf(d + 1, "Position", h.signer.position, mh)
-        out.leaf(d + 1, "FullName", h.signer.full_name, mh)
-        out.line(d, f"</{P}SignerInfo>")
+    if (signer := h.signer) is not None:
+        out.group(
+            d,
+            "SignerInfo",
+            [
+                ("Competence", signer.competence),
+                ("Position", signer.position),
+                ("FullName", signer.full_name),
+            ],
+            f"{mh}/SignerInfo",
+        )
     out.leaf(d, "DueDate", h.due_date, mh)
     _list(out, d, "ToPlaces", "Place", h.to_places, mh)
     if (other := h.other) is not None:
@@ -207,7 +240,7 @@ def _business(out: _Out, depth: int, b: Business) -> None:
             _list(out, d + 2, "OrganIdList", "OrganId", rep.organ_ids, path)
             out.line(d + 1, f"</{P}ReplacementInfo>")
         out.line(d, f"</{P}ReplacementInfoList>")
-    _staff(out, d, b.staff, path)
+    _staff(out, d, b.staff, f"{path}/StaffInfo")
     out.line(depth, f"</{P}Bussiness>")
 
 

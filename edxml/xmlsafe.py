@@ -76,6 +76,11 @@ class XmlDocument:
         return Payload.of(text.encode("utf-8"))
 
     @property
+    def header_end(self) -> int:
+        """Offset up to which header markup may lie in ``source`` (the first lifted payload)."""
+        return self._spans[0][0] if self._spans else len(self.source)
+
+    @property
     def lifted(self) -> int:
         """How many payloads were lifted out of the parsed tree."""
         return len(self._spans)
@@ -137,9 +142,8 @@ def _find_bang(data: bytes, start: int) -> int:
     return pos - 1 if pos >= 0 else -1
 
 
-def _check_markup_declarations(data: bytes | memoryview, start: int) -> None:
+def _check_markup_declarations(view: bytes, start: int) -> None:
     """Refuse DOCTYPE / ENTITY / other ``<!`` declarations before libxml2 parses anything."""
-    view = bytes(data) if isinstance(data, memoryview) else data
     pos = _find_bang(view, start)
     while pos >= 0:
         head = view[pos + 2 : pos + 9]
