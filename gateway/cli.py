@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 agencies_app = typer.Typer(help="The agency registry the node routes by.", no_args_is_help=True)
 app.add_typer(agencies_app, name="agencies")
+systems_app = typer.Typer(help="Connected document systems and their grants.", no_args_is_help=True)
+app.add_typer(systems_app, name="systems")
 
 #: Exit status when the configuration is refused.
 EXIT_CONFIG = 2
@@ -79,8 +81,211 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,  # the request-context middleware logs each request with its id
         server_header=False,
+        timeout_keep_alive=15,  # VXP Q13: SDK clients leave keep-alive connections behind
     )
     uvicorn.Server(config).run()
+
+
+@app.command()
+def worker() -> None:
+    """Run the outbox relay and the router (production: beside `serve`, any number of them)."""
+    settings = _settings()
+    import asyncio
+    import signal
+
+    from gateway.runtime import open_runtime
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with open_runtime(settings, workers=True):
+            await stop.wait()
+
+    _run_store_command(run)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (GATEWAY_DATABASE_URL) up to the code's head."""
+    settings = _settings()
+
+    from gateway.store.database import create_engine, ensure_schema
+    from gateway.store.database import migrate as apply
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url, schema=settings.database_schema)
+        try:
+            await ensure_schema(engine, settings.database_schema)
+            state = await apply(engine)
+        finally:
+            await engine.dispose()
+        typer.echo(f"database at revision {state.current} (head {state.head})")
+
+    _run_store_command(run)
+
+
+def _run_store_command(run: Any) -> None:
+    """Run an async command; coded failures exit 1 with their message (no traceback)."""
+    import asyncio
+
+    from gateway.core.errors import ExchangeError
+    from gateway.store.database import StoreNotMigrated
+
+    try:
+        asyncio.run(run())
+    except StoreNotMigrated as error:
+        _fail(f"{error.code}: {error}", EXIT_REGISTRY_ERROR)
+    except ExchangeError as error:
+        field = f" [{error.field}]" if error.field else ""
+        _fail(f"{error.code}{field}: {error.message}", EXIT_REGISTRY_ERROR)
+    except (OSError, ConnectionError) as error:
+        _fail(f"STORE_UNAVAILABLE: {error}", EXIT_REGISTRY_ERROR)
+
+
+def _systems(settings: Settings, action: Any) -> None:
+    """Run ``action(admin)`` against the configured store."""
+    from gateway.core.clock import SystemClock
+    from gateway.core.secrets import SecretBox
+    from gateway.core.systems import SystemAdmin
+    from gateway.directory import load_registry
+    from gateway.runtime import open_store
+
+    async def run() -> None:
+        async with open_store(settings) as store:
+            admin = SystemAdmin(
+                store,
+                SecretBox(settings.secret_key.get_secret_value()),
+                load_registry(settings),
+                SystemClock(),
+            )
+            await action(admin)
+
+    _run_store_command(run)
+
+
+def _system_json(system: Any) -> dict[str, Any]:
+    return {
+        "system_id": system.system_id,
+        "grants": list(system.grants),
+        "enabled": system.enabled,
+        "admin": system.admin,
+        "description": system.description,
+        "created_at": system.created_at.isoformat() if system.created_at else None,
+    }
+
+
+@systems_app.command("add")
+def systems_add(
+    system_id: Annotated[str, typer.Argument(help="The systemid the SDK sends.")],
+    agency: Annotated[
+        list[str], typer.Option("--agency", help="Agency code or subtree (repeatable).")
+    ],
+    secret: Annotated[
+        str | None, typer.Option(help="The VXP secret; generated and printed once when omitted.")
+    ] = None,
+    admin: Annotated[bool, typer.Option(help="May call registerAgency/deleteAgency.")] = False,
+    description: Annotated[str, typer.Option(help="Free text for operators.")] = "",
+) -> None:
+    """Register a connected system; prints its secret (when generated) and API token once."""
+    import json
+
+    settings = _settings()
+
+    async def action(admin_: Any) -> None:
+        done = await admin_.add(
+            system_id, agency, secret=secret, admin=admin, description=description
+        )
+        out = _system_json(done.system)
+        if secret is None:
+            out["secret"] = done.secret
+        out["token"] = done.token
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+    _systems(settings, action)
+
+
+@systems_app.command("list")
+def systems_list() -> None:
+    """List the connected systems as JSON (never their secrets)."""
+    import json
+
+    settings = _settings()
+
+    async def action(admin_: Any) -> None:
+        systems = await admin_.list()
+        typer.echo(json.dumps([_system_json(s) for s in systems], ensure_ascii=False, indent=2))
+
+    _systems(settings, action)
+
+
+@systems_app.command("disable")
+def systems_disable(system_id: Annotated[str, typer.Argument()]) -> None:
+    """Disable a system: its calls fail authentication until enabled again."""
+    _systems(_settings(), lambda a: _echo_system(a.set_enabled(system_id, False)))
+
+
+@systems_app.command("enable")
+def systems_enable(system_id: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled system."""
+    _systems(_settings(), lambda a: _echo_system(a.set_enabled(system_id, True)))
+
+
+async def _echo_system(pending: Any) -> None:
+    import json
+
+    typer.echo(json.dumps(_system_json(await pending), ensure_ascii=False, indent=2))
+
+
+@systems_app.command("rotate-secret")
+def systems_rotate_secret(
+    system_id: Annotated[str, typer.Argument()],
+    secret: Annotated[
+        str | None, typer.Option(help="The new secret; generated when omitted.")
+    ] = None,
+) -> None:
+    """Replace a system's VXP secret; prints the generated one once."""
+    settings = _settings()
+
+    async def action(admin_: Any) -> None:
+        new = await admin_.rotate_secret(system_id, secret)
+        typer.echo(new if secret is None else "secret replaced")
+
+    _systems(settings, action)
+
+
+@systems_app.command("rotate-token")
+def systems_rotate_token(system_id: Annotated[str, typer.Argument()]) -> None:
+    """Issue a new native-API bearer token; prints it once."""
+
+    async def action(admin_: Any) -> None:
+        typer.echo(await admin_.rotate_token(system_id))
+
+    _systems(_settings(), action)
+
+
+@systems_app.command("grant")
+def systems_grant(
+    system_id: Annotated[str, typer.Argument()],
+    agency: Annotated[
+        list[str], typer.Option("--agency", help="Agency code or subtree (repeatable).")
+    ],
+    revoke: Annotated[bool, typer.Option(help="Remove these grants instead.")] = False,
+    replace: Annotated[bool, typer.Option(help="Set exactly these grants.")] = False,
+    admin: Annotated[
+        bool | None, typer.Option("--admin/--no-admin", help="Give or take the registry grant.")
+    ] = None,
+) -> None:
+    """Add, remove or set the agency codes a system may act for."""
+
+    async def action(admin_: Any) -> None:
+        await admin_.grant(system_id, agency, revoke=revoke, replace=replace)
+        if admin is not None:
+            await admin_.set_admin(system_id, admin)
+        await _echo_system(admin_.store.get_system(system_id))
+
+    _systems(_settings(), action)
 
 
 @app.command()

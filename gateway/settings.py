@@ -97,6 +97,38 @@ class Settings(BaseSettings):
         default=SecretStr(PLACEHOLDER_SECRET),
         description="Key for the node's own tokens and signatures; a real one outside dev.",
     )
+    database_schema: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$",
+        description="PostgreSQL schema for the node's tables (one per node on a shared database).",
+    )
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Apply migrations at start-up; unset means yes on SQLite, no on PostgreSQL.",
+    )
+    amqp_prefix: str = Field(
+        default="gw",
+        pattern=r"^[a-z][a-z0-9_-]{0,30}$",
+        description="Prefix of the node's RabbitMQ exchanges and queues.",
+    )
+    run_workers: bool | None = Field(
+        default=None,
+        description="Run relay and router inside `serve`; unset means yes on the embedded default.",
+    )
+    trust_file: Path | None = Field(
+        default=None, description="PEM bundle of trusted signing certificates (CA or leaf)."
+    )
+    max_receiver_failures: int = Field(
+        default=5, ge=1, le=100, description="updateStatus fail offers before a copy is failed."
+    )
+    receiver_retry_seconds: float = Field(
+        default=60.0, gt=0, description="First delay before a failed copy is offered again."
+    )
+    bus_retry_delays: str = Field(
+        default="1,5,30,120,600",
+        pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$",
+        description="Seconds between retries of failing work, comma-separated; then dead-letter.",
+    )
     registry_file: Path | None = Field(
         default=None, description="CSV or JSON agency registry replacing the bundled one."
     )
@@ -122,7 +154,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
 
-    @field_validator("amqp_url", "registry_file", mode="before")
+    @field_validator(
+        "amqp_url",
+        "registry_file",
+        "trust_file",
+        "database_schema",
+        "auto_migrate",
+        "run_workers",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         # A variable set but empty (GATEWAY_AMQP_URL=) means the same as leaving it unset.
@@ -140,6 +180,28 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters (env={self.env.value} refuses placeholders)"
             )
         return self
+
+    @property
+    def embedded(self) -> bool:
+        """True on the embedded default: SQLite and the in-process bus."""
+        return self.database_url.startswith("sqlite") and self.amqp_url is None
+
+    @property
+    def workers_in_serve(self) -> bool:
+        """Whether ``serve`` also runs the relay and the router."""
+        return self.embedded if self.run_workers is None else self.run_workers
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Whether the node applies migrations when it starts."""
+        if self.auto_migrate is None:
+            return self.database_url.startswith("sqlite")
+        return self.auto_migrate
+
+    @property
+    def retry_delays(self) -> tuple[float, ...]:
+        """``bus_retry_delays`` as seconds."""
+        return tuple(float(part) for part in self.bus_retry_delays.split(","))
 
     def secret_problem(self) -> str | None:
         """Why ``secret_key`` is not fit for production, or None when it is."""
@@ -164,6 +226,11 @@ class Settings(BaseSettings):
             "database_url": redact_url(self.database_url),
             "amqp_url": redact_url(self.amqp_url) if self.amqp_url else None,
             "registry_file": str(self.registry_file) if self.registry_file else None,
+            "database_schema": self.database_schema,
+            "amqp_prefix": self.amqp_prefix,
+            "trust_file": str(self.trust_file) if self.trust_file else None,
+            "workers_in_serve": self.workers_in_serve,
+            "migrate_on_start": self.migrate_on_start,
             "log_level": self.log_level,
             "log_json": self.log_json,
             "max_package_bytes": self.max_package_bytes,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import agencies, codes, health, node
+from gateway.api import agencies, codes, health, node, vxp
 
-#: Prefix of the native API; the VXP-compatible API will live under ``/vxp``.
+#: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
 API_PREFIX = "/api/v1"
 
 
@@ -22,4 +22,5 @@ def build_router() -> APIRouter:
     for module in (node, agencies, codes):
         v1.include_router(module.router)
     router.include_router(v1)
+    router.include_router(vxp.router)
     return router

@@ -1,0 +1,5 @@
+"""The VXP-compatible API (``/vxp``): the wire protocol of the official national-axis SDK."""
+
+from gateway.api.vxp.routes import router
+
+__all__ = ["router"]

@@ -1,0 +1,328 @@
+"""The VXP-compatible API under ``/vxp``: what the unmodified official SDK speaks (vxp-api.md).
+
+One route takes every method and path under ``/vxp`` and dispatches on the **last non-empty path
+segment** (Q16: ``/vxp//sendEdoc`` from a trailing-slash endpoint works), for GET and POST alike
+(Q1). Every answer is ASCII JSON with ``status``, ``ErrorCode`` and ``ErrorDesc`` (Q9, Q10), plus
+``DocId`` for ``sendEdoc`` even on failure, with HTTP 200; ``downloadEdoc`` answers raw bytes, and
+its errors are an empty 4xx (Q11). Only the parameters that belong to the action are read (Q6:
+the SDK's header map is sticky).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from connectors.vxp.errors import VxpError
+from connectors.vxp.protocol import ascii_json, extract_document, parse_to
+from edxml import EdxmlError
+from gateway.api.dependencies import current_runtime
+from gateway.api.vxp.auth import VxpCall, authenticate
+from gateway.api.vxp.directory import agencies_list, agencies_list_qd20, synchronize_unit
+from gateway.api.vxp.errors import describe, error_code
+from gateway.core.accept import SendRequest
+from gateway.core.clock import VN_TZ
+from gateway.core.errors import BadRequest, ExchangeError
+from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
+from gateway.logging import get_logger
+from gateway.runtime import Runtime
+
+log = get_logger(__name__)
+router = APIRouter()
+
+SEND = "sendEdoc"
+DOWNLOAD = "downloadEdoc"
+
+
+def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(ascii_json(payload), status_code=status_code, media_type="application/json")
+
+
+def ok(extra: dict[str, Any] | None = None, desc: str = "Success") -> Response:
+    """A success envelope with extra fields."""
+    return _json({"status": "OK", "ErrorCode": "0", "ErrorDesc": desc, **(extra or {})})
+
+
+def fail(code: str, message: str, field: str | None = None, *, doc_id: bool = True) -> Response:
+    """A FAIL envelope (HTTP 200, §6) naming our code and the field."""
+    payload: dict[str, Any] = {
+        "status": "FAIL",
+        "ErrorCode": error_code(code),
+        "ErrorDesc": describe(code, message, field),
+    }
+    if doc_id:
+        payload["DocId"] = ""  # sendEdoc needs it even on failure; harmless elsewhere
+    return _json(payload)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in +07:00."""
+    return None if value is None else value.astimezone(VN_TZ).isoformat()
+
+
+def _compact(item: dict[str, Any]) -> dict[str, Any]:
+    """Drop absent fields: a JSON null inside a list item loses the whole list in the SDK (§5)."""
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _messagetype(call: VxpCall, default: MessageType = MessageType.EDOC) -> MessageType:
+    value = (call.get("messagetype") or default.value).lower()
+    try:
+        return MessageType(value)
+    except ValueError:
+        raise BadRequest(
+            f"messagetype must be edoc or status, not {value!r}", field="messagetype"
+        ) from None
+
+
+def _doc_id(call: VxpCall) -> str:
+    doc_id = call.get("docId")
+    if doc_id is None:
+        raise BadRequest("docId is required", field="docId")
+    return doc_id
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ExchangeError(
+            f"body of {declared} bytes exceeds the limit of {limit}",
+            code="EDXML_TOO_LARGE",
+            field="body",
+        )
+    buffer = bytearray()
+    async for chunk in request.stream():
+        buffer += chunk
+        if len(buffer) > limit:
+            raise ExchangeError(
+                f"body exceeds the limit of {limit} bytes", code="EDXML_TOO_LARGE", field="body"
+            )
+    return bytes(buffer)
+
+
+# ------------------------------------------------------------------ actions
+
+
+async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``sendEdoc``: raw body (file + CRLF), checked against hash-file (§5.1, Q2, Q3)."""
+    hash_file = call.get("hash-file")
+    if hash_file is None:
+        raise BadRequest("hash-file is required", field="hash-file")
+    body = await _read_body(request, runtime.settings.max_package_bytes + 2)
+    if not body.strip():
+        raise ExchangeError("the body is empty", code="PACKAGE_EMPTY", field="body")
+    data = extract_document(body, hash_file)
+    to_param = call.get("to")
+    outcome = await runtime.exchange.send(
+        call.system,
+        SendRequest(
+            data=data,
+            messagetype=_messagetype(call),
+            from_code=call.get("from"),
+            to=parse_to(to_param) if to_param else None,
+            request_id=getattr(request.state, "request_id", None),
+        ),
+    )
+    log.info(
+        "vxp send accepted",
+        system_id=call.system.system_id,
+        doc_id=outcome.document_id,
+        created=outcome.created,
+    )
+    return ok({"DocId": outcome.document_id})
+
+
+def _pull_item(copy: DeliveryView) -> dict[str, Any]:
+    status = "initial" if copy.receiver_failures == 0 else "retry"
+    return _compact(
+        {
+            "docId": copy.delivery_id,
+            "serviceType": "eDoc",
+            "messageType": copy.kind.value,
+            "created_time": iso(copy.created_at),
+            "updated_time": iso(copy.updated_at),
+            "from": copy.sender_code,
+            "to": copy.code,
+            "status": status,
+            "status_desc": "waiting for the receiving system"
+            if status == "initial"
+            else f"offered again after {copy.receiver_failures} failure(s)",
+            "priority": copy.priority,
+            "senderDocId": copy.document_id,
+            "title": copy.subject,
+            "notation": copy.code_notation,
+        }
+    )
+
+
+async def received_list(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getReceivedEdocList``: the caller's waiting copies, urgent first (§5.2)."""
+    copies = await runtime.exchange.pull_list(call.system, _messagetype(call))
+    return ok({"data": [_pull_item(c) for c in copies]})
+
+
+_SEND_STATUS = {
+    DeliveryState.QUEUED: ("processing", "accepted, being routed"),
+    DeliveryState.AVAILABLE: ("done", "available to the receiving system"),
+    DeliveryState.RECEIVED: ("done", "delivered"),
+    DeliveryState.FAILED: ("fail", "delivery failed"),
+    DeliveryState.REMOVED: ("done", "recipient removed by an update"),
+}
+_RECEIVE_STATUS = {
+    DeliveryState.QUEUED: ("initial", "not yet available"),
+    DeliveryState.AVAILABLE: ("initial", "waiting for the receiving system"),
+    DeliveryState.RECEIVED: ("done", "received by the receiving system"),
+    DeliveryState.FAILED: ("fail", "not received"),
+    DeliveryState.REMOVED: ("removed", "recipient removed by an update"),
+}
+
+
+def _sent_row(doc: DocumentRecord, copy: DeliveryView) -> dict[str, Any]:
+    send_status, send_desc = _SEND_STATUS[copy.state]
+    receive_status, receive_desc = _RECEIVE_STATUS[copy.state]
+    if copy.last_error and copy.state is DeliveryState.FAILED:
+        send_desc = f"{send_desc}: {copy.last_error}"
+    return _compact(
+        {
+            "serviceType": "eDoc",
+            "messageType": copy.kind.value,
+            "senderDocId": doc.document_id,
+            "receiverDocId": copy.delivery_id,
+            "fromCode": doc.sender_code,
+            "toCode": copy.code,
+            "title": doc.subject,
+            "notation": "/".join(p for p in (doc.code_number, doc.code_notation) if p) or None,
+            "sentTime": iso(doc.accepted_at),
+            "receivedTime": iso(copy.received_at),
+            "sendStatus": send_status,
+            "sendStatusDesc": send_desc,
+            "receiveStatus": receive_status,
+            "receiveStatusDesc": receive_desc,
+            # Extra fields (the SDK ignores them): the node's own view of the copy.
+            "state": copy.state.value,
+            "requestedCode": copy.requested_code if copy.requested_code != copy.code else None,
+            "availableTime": iso(copy.available_at),
+            "statusCode": copy.status_code,
+            "statusTime": iso(copy.status_at),
+            "priority": doc.priority,
+        }
+    )
+
+
+async def sent_list(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getSentEdocList``: one row per recipient copy of what the caller sent (§5.3)."""
+    rows = await runtime.exchange.sent(call.system, call.get("docId"), _messagetype(call))
+    return ok({"data": [_sent_row(doc, copy) for doc, copy in rows]})
+
+
+async def get_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getEdoc``: the package as base64 in ``data`` (§5.4)."""
+    data = await runtime.exchange.fetch(call.system, _doc_id(call))
+    return ok({"data": base64.b64encode(data).decode("ascii")})
+
+
+async def update_status(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``updateStatus done|fail`` (§5.6), idempotent."""
+    status = (call.get("status") or "").lower()
+    if status not in ("done", "fail"):
+        raise BadRequest(f"status must be done or fail, not {status!r}", field="status")
+    outcome = await runtime.exchange.confirm(
+        call.system, _doc_id(call), done=status == "done", reason=call.get("desc")
+    )
+    desc = "Success" if outcome.changed else "Success (already recorded)"
+    return ok(desc=desc)
+
+
+def _counter(kind: MessageType) -> Action:
+    async def count(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+        """``countReceiveEdoc`` / ``countReceiveStatus``: the action names the kind (§5.7)."""
+        return ok({"count": await runtime.exchange.count(call.system, kind)})
+
+    return count
+
+
+async def get_agencies(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getAgenciesList`` (§5.8)."""
+    return ok({"data": agencies_list(runtime.registry)})
+
+
+async def get_agencies_qd20(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getAgenciesListQD20`` (§5.8)."""
+    return ok({"data": agencies_list_qd20(runtime.registry)})
+
+
+async def get_synchronize_unit(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``getSynchronizeUnit`` (§5.8)."""
+    return ok({"data": synchronize_unit(runtime.registry)})
+
+
+Action = Callable[[Runtime, VxpCall, Request], Awaitable[Response]]
+
+ACTIONS: dict[str, Action] = {
+    SEND: send_edoc,
+    "getReceivedEdocList": received_list,
+    "getSentEdocList": sent_list,
+    "getEdoc": get_edoc,
+    "updateStatus": update_status,
+    "countReceiveEdoc": _counter(MessageType.EDOC),
+    "countReceiveStatus": _counter(MessageType.STATUS),
+    "getAgenciesList": get_agencies,
+    "getAgenciesListQD20": get_agencies_qd20,
+    "getSynchronizeUnit": get_synchronize_unit,
+}
+
+
+def _action(path: str) -> str:
+    segments = [s for s in path.split("/") if s]
+    return segments[-1] if segments else ""
+
+
+async def _download(runtime: Runtime, request: Request) -> Response:
+    """``downloadEdoc``: raw bytes; any error is an empty 4xx (Q11)."""
+    try:
+        call = await authenticate(runtime.exchange, request.scope["headers"])
+        data = await runtime.exchange.fetch(call.system, _doc_id(call))
+    except ExchangeError as exc:
+        status = 401 if error_code(exc.code) == "15" else 404
+        log.info("vxp download refused", code=exc.code, error=exc.message)
+        return Response(b"", status_code=status)
+    except Exception:
+        log.exception("vxp download failed")
+        return Response(b"", status_code=500)
+    return Response(data, media_type="application/xml")
+
+
+@router.api_route("/vxp", methods=["GET", "POST", "PUT"], include_in_schema=False)
+@router.api_route("/vxp/{path:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
+async def vxp(request: Request, path: str = "") -> Response:
+    """Dispatch one VXP call on the last path segment."""
+    name = _action(path)
+    runtime = current_runtime(request)
+    if runtime is None:
+        if name == DOWNLOAD:
+            return Response(b"", status_code=503)
+        return fail("INTERNAL", "the node is starting or stopping; retry shortly")
+    if name == DOWNLOAD:
+        return await _download(runtime, request)
+    handler = ACTIONS.get(name)
+    if handler is None:
+        return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
+    try:
+        call = await authenticate(runtime.exchange, request.scope["headers"])
+        return await handler(runtime, call, request)
+    except ExchangeError as exc:
+        log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
+        return fail(exc.code, exc.message, exc.field)
+    except VxpError as exc:
+        log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
+        return fail(exc.code, exc.message, exc.field)
+    except EdxmlError as exc:
+        return fail(exc.code, str(exc))
+    except Exception:
+        # Q10: never an HTML/text error page; an outage must not look like an empty inbox.
+        log.exception("vxp call failed", action=name)
+        return fail("INTERNAL", "the node failed to process the request; nothing was stored")

@@ -1,0 +1,173 @@
+"""The exchange use cases a connected system calls, whatever the API it speaks.
+
+:class:`Exchange` is the one façade the VXP-compatible API and the native API both call: send,
+pull list, fetch, confirm, counts, sent list, trace, and authentication of systems. Ownership rules
+(a system sees only copies addressed to it and documents it sent) live here, so both APIs enforce
+the same ones; a foreign id answers exactly like an unknown id (``DOCUMENT_UNKNOWN``), so ids of
+other systems cannot be probed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from edxml import BuildError, EdxmlError, append_trace
+from gateway.core.accept import AcceptConfig, Acceptor, SendRequest
+from gateway.core.clock import Clock
+from gateway.core.errors import AuthError, NotFound
+from gateway.core.model import (
+    AcceptOutcome,
+    ConfirmOutcome,
+    DeliveryState,
+    DeliveryView,
+    DocumentRecord,
+    DocumentTrace,
+    MessageType,
+    System,
+)
+from gateway.core.ports import Store
+from gateway.core.secrets import SecretBox, token_hash
+from identifiers import Registry
+
+
+@dataclass(frozen=True)
+class ExchangeConfig:
+    """Settings of the exchange use cases."""
+
+    accept: AcceptConfig
+    #: ``updateStatus fail`` offers a copy again at most this many times, then it is ``failed``.
+    max_receiver_failures: int = 5
+    #: First delay before a copy the receiver failed on is offered again (doubles each time).
+    receiver_retry_base: timedelta = timedelta(minutes=1)
+    #: Longest pull list returned at once.
+    pull_limit: int = 500
+
+
+def retry_at(now: datetime, failures: int, base: timedelta) -> datetime:
+    """When a copy the receiver failed on is offered again: doubling, capped at 6 hours."""
+    return now + min(base * (1 << min(max(failures - 1, 0), 20)), timedelta(hours=6))
+
+
+class Exchange:
+    """Send, pull, fetch, confirm, query: the node's use cases for connected systems."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        config: ExchangeConfig,
+        secrets: SecretBox,
+        *,
+        on_accepted: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.config = config
+        self.secrets = secrets
+        self.acceptor = Acceptor(store, registry, clock, config.accept)
+        self._on_accepted = on_accepted
+
+    # ---------------------------------------------------------------- authentication
+
+    async def vxp_secret(self, system_id: str) -> tuple[System, str]:
+        """The enabled system and its plain secret, for checking a VXP signature."""
+        system = await self.store.get_system(system_id)
+        sealed = await self.store.system_secret(system_id) if system is not None else None
+        if system is None or sealed is None:
+            raise AuthError(
+                f"unknown system {system_id!r}", code="AUTH_UNKNOWN_SYSTEM", field="systemid"
+            )
+        if not system.enabled:
+            raise AuthError(
+                f"system {system_id!r} is disabled", code="AUTH_DISABLED", field="systemid"
+            )
+        return system, self.secrets.open(sealed)
+
+    async def by_token(self, token: str) -> System:
+        """The enabled system holding a native-API bearer token."""
+        system = await self.store.system_by_token(token_hash(token))
+        if system is None:
+            raise AuthError("unknown token", code="AUTH_TOKEN", field="Authorization")
+        if not system.enabled:
+            raise AuthError(f"system {system.system_id!r} is disabled", code="AUTH_DISABLED")
+        return system
+
+    # ---------------------------------------------------------------- send
+
+    async def send(self, caller: System, request: SendRequest) -> AcceptOutcome:
+        """Accept a package (see :mod:`gateway.core.accept`)."""
+        outcome = await self.acceptor.accept(caller, request)
+        if outcome.created and self._on_accepted is not None:
+            self._on_accepted()
+        return outcome
+
+    # ---------------------------------------------------------------- receive
+
+    async def pull_list(self, caller: System, kind: MessageType) -> list[DeliveryView]:
+        """The caller's waiting copies of one kind: urgent first, then oldest first."""
+        return await self.store.pull_list(
+            caller.system_id, kind, self.clock.now(), self.config.pull_limit
+        )
+
+    async def count(self, caller: System, kind: MessageType) -> int:
+        """How many copies of one kind wait for the caller."""
+        return await self.store.count_pending(caller.system_id, kind, self.clock.now())
+
+    async def _own_copy(self, caller: System, delivery_id: str) -> DeliveryView:
+        copy = await self.store.get_delivery(delivery_id) if delivery_id else None
+        if copy is None or copy.system_id != caller.system_id or copy.state is DeliveryState.QUEUED:
+            raise NotFound(
+                f"no document {delivery_id!r} for system {caller.system_id}", field="docId"
+            )
+        return copy
+
+    async def fetch(self, caller: System, delivery_id: str) -> bytes:
+        """The package of one of the caller's copies, with this node's TraceHeader appended."""
+        copy = await self._own_copy(caller, delivery_id)
+        data = await self.store.load_package(copy.sha256)
+        now = self.clock.now()
+        # Accepted packages always have a header; keep serving the original bytes if not.
+        with contextlib.suppress(BuildError, EdxmlError):
+            data = append_trace(
+                data, self.config.accept.node_id, now, limits=self.config.accept.limits
+            )
+        await self.store.record_fetch(copy.delivery_id, caller.system_id, now)
+        return data
+
+    async def confirm(
+        self, caller: System, delivery_id: str, done: bool, reason: str | None = None
+    ) -> ConfirmOutcome:
+        """``updateStatus done|fail`` on one of the caller's copies (idempotent)."""
+        copy = await self._own_copy(caller, delivery_id)
+        now = self.clock.now()
+        return await self.store.confirm(
+            copy.delivery_id,
+            done=done,
+            actor=caller.system_id,
+            now=now,
+            max_failures=self.config.max_receiver_failures,
+            retry_at=retry_at(now, copy.receiver_failures + 1, self.config.receiver_retry_base),
+            reason=reason,
+        )
+
+    # ---------------------------------------------------------------- sender's view
+
+    async def sent(
+        self, caller: System, document_id: str | None, kind: MessageType, limit: int = 500
+    ) -> list[tuple[DocumentRecord, DeliveryView]]:
+        """One row per recipient copy of what the caller sent (optionally one document)."""
+        return await self.store.sent_rows(caller.system_id, document_id or None, kind, limit)
+
+    async def trace(self, caller: System | None, document_id: str) -> DocumentTrace:
+        """A document's copies with their full history; ``caller`` None is an operator."""
+        trace = await self.store.trace(document_id)
+        if trace is None or (
+            caller is not None and trace.document.sender_system != caller.system_id
+        ):
+            raise NotFound(f"no document {document_id!r}", field="document_id")
+        return trace

@@ -1,0 +1,195 @@
+"""Ports: what the use cases need from the outside world, as Protocols.
+
+The adapters are :class:`gateway.store.repository.SqlStore` (SQLAlchemy 2 async over PostgreSQL or
+SQLite) and the buses of :mod:`connectors.bus` (used by the workers, not by the use cases: the use
+cases write outbox rows in the same transaction as the document, design.md §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from gateway.core.model import (
+    AcceptOutcome,
+    AcceptPlan,
+    ConfirmOutcome,
+    DeliveryState,
+    DeliveryView,
+    DocumentRecord,
+    DocumentTrace,
+    MessageType,
+    OutboxItem,
+    System,
+)
+
+
+class SystemStore(Protocol):
+    """Connected systems, their encrypted secrets, token hashes and grants."""
+
+    async def get_system(self, system_id: str) -> System | None:
+        """The system, or None."""
+        ...
+
+    async def system_secret(self, system_id: str) -> bytes | None:
+        """The system's secret as stored (encrypted), or None for an unknown system."""
+        ...
+
+    async def system_by_token(self, token_hash: str) -> System | None:
+        """The enabled or disabled system whose native-API token hashes to ``token_hash``."""
+        ...
+
+    async def list_systems(self) -> list[System]:
+        """Every system, by id."""
+        ...
+
+    async def add_system(self, system: System, secret: bytes, token_hash: str | None) -> None:
+        """Register a new system; raises ``NotAllowed`` (SYSTEM_EXISTS) if the id is taken."""
+        ...
+
+    async def update_system(
+        self,
+        system_id: str,
+        *,
+        enabled: bool | None = None,
+        admin: bool | None = None,
+        grants: Sequence[str] | None = None,
+        secret: bytes | None = None,
+        token_hash: str | None = None,
+        now: datetime | None = None,
+    ) -> System:
+        """Change what is given; raises ``NotFound`` (SYSTEM_UNKNOWN) for an unknown id."""
+        ...
+
+    async def grants(self) -> list[tuple[str, str]]:
+        """(system id, granted code) of every enabled system, for routing."""
+        ...
+
+
+class DocumentStore(Protocol):
+    """Documents, copies, their history, statuses, and the outbox."""
+
+    async def find_existing(
+        self, sender_system: str, sha256: str, dedup_key: str | None
+    ) -> str | None:
+        """The DocId of an earlier identical send (same bytes or same dedup key), or None."""
+        ...
+
+    async def find_semantic_duplicate(
+        self, sender_key: str, code_number: str, code_notation: str, promulgation_date: date
+    ) -> str | None:
+        """An earlier document of the same sender with the same number, notation and date."""
+        ...
+
+    async def find_document(
+        self, sender_key: str, edxml_document_id: str, kind: MessageType = MessageType.EDOC
+    ) -> DocumentRecord | None:
+        """The latest new-document (BussinessDocType 0) package with that edXML DocumentId."""
+        ...
+
+    async def get_document(self, document_id: str) -> DocumentRecord | None:
+        """The document, or None."""
+        ...
+
+    async def deliveries_of(self, document_id: str) -> list[DeliveryView]:
+        """Every copy of a document."""
+        ...
+
+    async def accept(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> AcceptOutcome:
+        """Store the package, its copies, events and outbox rows in one transaction.
+
+        When a concurrent request stored the same package first (unique constraint), nothing is
+        written and the earlier DocId is returned with ``created=False``.
+        """
+        ...
+
+    async def load_package(self, sha256: str) -> bytes:
+        """The stored bytes of a package."""
+        ...
+
+    async def get_delivery(self, delivery_id: str) -> DeliveryView | None:
+        """The copy, or None."""
+        ...
+
+    async def pull_list(
+        self, system_id: str, kind: MessageType, now: datetime, limit: int
+    ) -> list[DeliveryView]:
+        """Copies waiting for ``system_id``: urgent first, then oldest first."""
+        ...
+
+    async def count_pending(self, system_id: str, kind: MessageType, now: datetime) -> int:
+        """How many copies :meth:`pull_list` would return without a limit."""
+        ...
+
+    async def record_fetch(self, delivery_id: str, actor: str, now: datetime) -> None:
+        """Append a ``fetched`` event."""
+        ...
+
+    async def confirm(
+        self,
+        delivery_id: str,
+        *,
+        done: bool,
+        actor: str,
+        now: datetime,
+        max_failures: int,
+        retry_at: datetime,
+        reason: str | None,
+    ) -> ConfirmOutcome:
+        """Apply ``updateStatus`` (idempotent: repeating it changes nothing)."""
+        ...
+
+    async def make_available(self, delivery_id: str, system_id: str, now: datetime) -> bool:
+        """queued → available for ``system_id``; False when it already moved on (idempotent)."""
+        ...
+
+    async def fail_delivery(
+        self, delivery_id: str, *, reason: str, code: str, actor: str, now: datetime
+    ) -> bool:
+        """Mark a non-final copy ``failed`` with the reason; False when already final."""
+        ...
+
+    async def sent_rows(
+        self, sender_system: str, document_id: str | None, kind: MessageType, limit: int
+    ) -> list[tuple[DocumentRecord, DeliveryView]]:
+        """The sender's copies (one row per recipient), newest documents first."""
+        ...
+
+    async def list_deliveries(
+        self, *, state: DeliveryState | None, system_id: str | None, limit: int
+    ) -> list[DeliveryView]:
+        """Copies by state (e.g. the failed set for operators), newest first."""
+        ...
+
+    async def trace(self, document_id: str) -> DocumentTrace | None:
+        """The document with every copy, event and status."""
+        ...
+
+    async def queued_deliveries(self, older_than: datetime, limit: int) -> list[DeliveryView]:
+        """Copies still ``queued`` since before ``older_than`` (start-up sweep)."""
+        ...
+
+    async def outbox_pending(self, limit: int) -> list[OutboxItem]:
+        """Unpublished outbox rows, urgent first then oldest."""
+        ...
+
+    async def mark_published(self, outbox_ids: Sequence[int], now: datetime) -> None:
+        """Mark rows published (after the broker confirmed them)."""
+        ...
+
+    async def note_publish_failure(self, outbox_ids: Sequence[int], error: str) -> None:
+        """Count a failed publish attempt on the rows."""
+        ...
+
+    async def stats(self) -> dict[str, int]:
+        """Counters for ``/metrics``: copies by state, outbox lag."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        ...
+
+
+class Store(SystemStore, DocumentStore, Protocol):
+    """The whole store port."""

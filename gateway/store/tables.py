@@ -1,0 +1,246 @@
+"""The database tables (SQLAlchemy 2 declarative), the same on PostgreSQL and SQLite.
+
+Rows only: the domain dataclasses of :mod:`gateway.core.model` are built from them in
+:mod:`gateway.store.repository`. Every timestamp column is :class:`AwareDateTime`: written in UTC,
+read back aware (SQLite keeps no zone, so the zone is re-attached on read). The schema itself is
+created by the Alembic migrations in ``gateway/store/migrations``, never by ``create_all`` in the
+node (tests compare the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names, so that migrations are reviewable and portable.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; naive values are refused on write."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: every stored timestamp is aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: A 64-bit auto-increment key that SQLite also auto-increments (it needs INTEGER PRIMARY KEY).
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: AwareDateTime, dict[str, Any]: JSON}
+
+
+class SystemRow(Base):
+    """A connected document system."""
+
+    __tablename__ = "systems"
+
+    system_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted (Fernet) with the node's key
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GrantRow(Base):
+    """An agency code (or level-1 subtree) a system may act for."""
+
+    __tablename__ = "system_grants"
+
+    system_id: Mapped[str] = mapped_column(
+        ForeignKey("systems.system_id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+
+class BlobRow(Base):
+    """Stored package bytes, addressed by SHA-256: each distinct package is stored once."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class DocumentRow(Base):
+    """An accepted package (document or status), with the facts queries need."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        # The same bytes from the same system are the same send (client retries, VXP Q14).
+        UniqueConstraint("sender_system", "sha256", name="uq_documents_sender_sha256"),
+        Index("ix_documents_semantic", "sender_key", "code_number", "code_notation"),
+        Index("ix_documents_edxml_id", "sender_key", "edxml_document_id"),
+        Index("ix_documents_sender_time", "sender_system", "accepted_at"),
+    )
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    sender_system: Mapped[str] = mapped_column(String(100))
+    sender_code: Mapped[str] = mapped_column(String(50))
+    sender_key: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    size: Mapped[int] = mapped_column(BigInteger)
+    accepted_at: Mapped[datetime]
+    edxml_document_id: Mapped[str | None] = mapped_column(String(200))
+    # Same sender + edXML DocumentId (+ operation) is the same send; NULL for updates/replaces.
+    dedup_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    code_number: Mapped[str | None] = mapped_column(String(50))
+    code_notation: Mapped[str | None] = mapped_column(String(100))
+    promulgation_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    subject: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    business_type: Mapped[int] = mapped_column(Integer, default=0)
+    status_code: Mapped[str | None] = mapped_column(String(2))
+    related_document_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(36))
+    signature: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    request_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class AttachmentRow(Base):
+    """One attachment's metadata (its bytes are inside the package blob)."""
+
+    __tablename__ = "attachments"
+
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.document_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    is_zip: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeliveryRow(Base):
+    """One recipient's copy of a document."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        # The pull list: the recipient system's available copies, urgent first, oldest first.
+        Index("ix_deliveries_pull", "system_id", "kind", "state", "priority", "created_at"),
+        Index("ix_deliveries_state_time", "state", "updated_at"),
+    )
+
+    delivery_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.document_id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    requested_code: Mapped[str] = mapped_column(String(50))
+    code: Mapped[str] = mapped_column(String(50))
+    code_key: Mapped[str] = mapped_column(String(50))
+    system_id: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    available_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    receiver_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    concerns_delivery_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status_code: Mapped[str | None] = mapped_column(String(2))
+    status_at: Mapped[datetime | None]
+
+
+class EventRow(Base):
+    """An append-only history entry of a copy."""
+
+    __tablename__ = "delivery_events"
+
+    event_id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("deliveries.delivery_id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StatusNoticeRow(Base):
+    """A status (01..16) recorded against the copy it concerns."""
+
+    __tablename__ = "status_notices"
+
+    notice_id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("deliveries.delivery_id", ondelete="CASCADE"), index=True
+    )
+    status_document_id: Mapped[str] = mapped_column(
+        ForeignKey("documents.document_id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(2))
+    description: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime | None]
+    recorded_at: Mapped[datetime]
+    from_code: Mapped[str] = mapped_column(String(50))
+
+
+class OutboxRow(Base):
+    """Work to publish to the bus, written in the same transaction as what it is about."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "published_at", "priority", "outbox_id"),)
+
+    outbox_id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(30))
+    message_id: Mapped[str] = mapped_column(String(80), unique=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

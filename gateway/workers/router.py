@@ -1,0 +1,122 @@
+"""The router: makes each accepted copy available to the system that serves its recipient.
+
+Consumes ``route`` messages (``{"delivery_id": ...}``). Idempotent: a copy that already left the
+``queued`` state is acknowledged without change, so a redelivered message never adds a second
+pull-list item. A database failure is transient (retried with the bus's backoff); a message that
+names no copy is poison (dead-lettered at once). When retries are exhausted or no enabled system
+serves the recipient, the copy becomes ``failed`` with the reason (the operators' replay works on
+that set).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from connectors.bus import Bus, Message, Reject, Retry
+from gateway.core.accept import ROUTE_TOPIC
+from gateway.core.clock import Clock
+from gateway.core.errors import StoreUnavailable
+from gateway.core.model import DeliveryState
+from gateway.core.ports import Store
+from gateway.core.routing import RoutingTable
+from gateway.logging import get_logger
+from identifiers import Registry
+
+log = get_logger(__name__)
+
+
+def _delivery_id(message: Message) -> str:
+    try:
+        body = json.loads(message.body)
+        delivery_id = body["delivery_id"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise Reject(f"ROUTE_MESSAGE_INVALID: {type(exc).__name__}") from exc
+    if not isinstance(delivery_id, str) or not delivery_id:
+        raise Reject("ROUTE_MESSAGE_INVALID: delivery_id")
+    return delivery_id
+
+
+class Router:
+    """Handles ``route`` messages."""
+
+    def __init__(self, store: Store, registry: Registry, clock: Clock) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+
+    async def handle(self, message: Message) -> None:
+        """Make the named copy available (see the module docstring)."""
+        delivery_id = _delivery_id(message)
+        try:
+            copy = await self.store.get_delivery(delivery_id)
+            if copy is None:
+                raise Reject(f"ROUTE_UNKNOWN_DELIVERY: {delivery_id}")
+            if copy.state is not DeliveryState.QUEUED:
+                return
+            system_id = copy.system_id
+            if system_id is None:
+                # Grants may have changed since the package was accepted: look again.
+                system_id = RoutingTable(self.registry, await self.store.grants()).owner(copy.code)
+            now = self.clock.now()
+            if system_id is None:
+                await self.store.fail_delivery(
+                    delivery_id,
+                    reason=f"no connected system serves {copy.code}",
+                    code="ROUTE_NO_SYSTEM",
+                    actor="router",
+                    now=now,
+                )
+                log.warning(
+                    "no system serves the recipient", delivery_id=delivery_id, code=copy.code
+                )
+                return
+            if await self.store.make_available(delivery_id, system_id, now):
+                log.info(
+                    "copy available",
+                    delivery_id=delivery_id,
+                    system_id=system_id,
+                    priority=copy.priority,
+                    request_id=message.headers.get("x-request-id"),
+                )
+        except StoreUnavailable as exc:
+            raise Retry(str(exc)) from exc
+
+    async def on_dead(self, message: Message, reason: str) -> None:
+        """A route message is given up: the copy becomes ``failed`` with the reason."""
+        try:
+            delivery_id = _delivery_id(message)
+        except Reject:
+            log.error("poison route message dead-lettered", reason=reason)
+            return
+        await self.store.fail_delivery(
+            delivery_id,
+            reason=reason,
+            code="ROUTE_DEAD_LETTER",
+            actor="router",
+            now=self.clock.now(),
+        )
+        log.error("route dead-lettered", delivery_id=delivery_id, reason=reason)
+
+
+async def sweep(store: Store, bus: Bus, clock: Clock, *, older_than: timedelta) -> int:
+    """Publish a ``route`` message again for every copy still ``queued`` after ``older_than``.
+
+    The outbox guarantees publication; this covers messages lost after publication by a
+    non-durable bus (the in-process one) when the node stopped. Duplicates are harmless.
+    """
+    stuck = await store.queued_deliveries(clock.now() - older_than, limit=10_000)
+    if stuck:
+        await bus.publish(
+            [
+                Message(
+                    topic=ROUTE_TOPIC,
+                    body=json.dumps({"delivery_id": c.delivery_id}).encode(),
+                    message_id=f"{ROUTE_TOPIC}:{c.delivery_id}:sweep",
+                    priority=min(c.priority, 9),
+                )
+                for c in stuck
+            ]
+        )
+        log.info("re-published queued copies", count=len(stuck))
+    return len(stuck)
