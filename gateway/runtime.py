@@ -125,7 +125,10 @@ async def open_runtime(
         limits = Limits(max_package_bytes=settings.max_package_bytes)
         config = ExchangeConfig(
             accept=AcceptConfig(
-                node_id=settings.node_id, limits=limits, policy=Policy(limits=limits, deep=True), trust=trust
+                node_id=settings.node_id,
+                limits=limits,
+                policy=Policy(limits=limits, deep=True),
+                trust=trust,
             ),
             max_receiver_failures=settings.max_receiver_failures,
             receiver_retry_base=timedelta(seconds=settings.receiver_retry_seconds),

@@ -303,12 +303,19 @@ class Acceptor:
             if resolution.outcome is not ResolutionOutcome.FOUND or resolution.code is None:
                 stopped.append((code, resolution.outcome.value))
                 continue
-            key = code_key(resolution.code)
+            effective = code
+            if resolution.redirects and resolution.agency is not None:
+                # Keep the sender's code form: 000.00.94.H14 → 000.00.95.H14, H14.94 → H14.95.
+                agency = resolution.agency
+                requested = self.registry.get(code)
+                in_102 = requested is not None and requested.code102 == code
+                effective = (agency.code102 if in_102 else agency.code) or agency.primary
+            key = code_key(effective)
             if key in seen:
                 continue
             seen.add(key)
             redirects = tuple(r.to_dict() for r in resolution.redirects)
-            out.append((code, resolution.code, redirects))
+            out.append((code, effective, redirects))
         if unknown:
             raise RecipientRefused(
                 "recipient agency not registered: " + ", ".join(unknown),
