@@ -32,6 +32,12 @@ _HASH = HASH_HEADER.lower().encode("ascii")
 _PREFIX = HEADER_PREFIX.lower().encode("ascii")
 
 
+_ENCODING_HINT = (
+    "a header value holds non-ASCII characters that did not arrive as signed: the SDK truncates "
+    "such characters when the endpoint has an explicit port; send ASCII-only parameter values"
+)
+
+
 @dataclass(frozen=True)
 class VxpCall:
     """An authenticated VXP request: the calling system and its signed parameters."""
@@ -86,6 +92,8 @@ async def authenticate(
     try:
         params = parse_signed_params(sign_header)
     except VxpError as exc:
+        if not sign_header.isascii():
+            raise AuthError(_ENCODING_HINT, code="AUTH_HEADER_ENCODING", field=SIGN_HEADER) from exc
         raise AuthError(exc.message, code="AUTH_HEADER_INVALID", field=SIGN_HEADER) from exc
     system_id = params.get("systemid", "")
     header_id = system_header.decode("latin-1").strip()
@@ -99,13 +107,7 @@ async def authenticate(
     if not verify_signed_headers(sign_header, hash_header.decode("latin-1"), secret):
         if _non_ascii(raw_headers):
             # Q12: the SDK truncates non-ASCII characters to one byte on explicit-port endpoints.
-            raise AuthError(
-                "a header value holds non-ASCII characters and the signature does not verify: "
-                "the SDK truncates such characters when the endpoint has an explicit port; "
-                "send ASCII-only parameter values",
-                code="AUTH_HEADER_ENCODING",
-                field=SIGN_HEADER,
-            )
+            raise AuthError(_ENCODING_HINT, code="AUTH_HEADER_ENCODING", field=SIGN_HEADER)
         raise AuthError(
             "XroadVnpt-hash-header does not match", code="AUTH_SIGNATURE", field=HASH_HEADER
         )
