@@ -79,9 +79,11 @@ async def test_bad_hmac_unknown_system_and_missing_headers(node: Node) -> None:
     assert (wrong["status"], wrong["ErrorCode"], wrong["DocId"]) == ("FAIL", "15", "")
     assert wrong["ErrorDesc"].startswith("AUTH_SIGNATURE")
     unknown = await _send_raw(http, data + b"\r\n", _send_headers(data, system="nobody"))
-    assert unknown["ErrorCode"] == "15" and unknown["ErrorDesc"].startswith("AUTH_UNKNOWN_SYSTEM")
+    assert unknown["ErrorCode"] == "15"
+    assert unknown["ErrorDesc"].startswith("AUTH_UNKNOWN_SYSTEM")
     bare = (await http.post("/vxp/getReceivedEdocList")).json()
-    assert bare["ErrorCode"] == "15" and bare["ErrorDesc"].startswith("AUTH_HEADER_MISSING")
+    assert bare["ErrorCode"] == "15"
+    assert bare["ErrorDesc"].startswith("AUTH_HEADER_MISSING")
     assert await _stored(node) == 0
 
 
@@ -112,15 +114,18 @@ async def test_hash_file_and_body_problems(node: Node) -> None:
     http = node.http()
     data = document(H14, (H41,))
     mismatch = await _send_raw(http, data + b"tampered", _send_headers(data))
-    assert mismatch["ErrorCode"] == "10" and mismatch["ErrorDesc"].startswith("VXP_HASH_FILE")
+    assert mismatch["ErrorCode"] == "10"
+    assert mismatch["ErrorDesc"].startswith("VXP_HASH_FILE")
     truncated = data[: len(data) // 2]
     broken = await _send_raw(http, truncated + b"\r\n", _send_headers(truncated))
-    assert broken["ErrorCode"] == "10" and broken["ErrorDesc"].startswith("EDXML_MALFORMED")
+    assert broken["ErrorCode"] == "10"
+    assert broken["ErrorDesc"].startswith("EDXML_MALFORMED")
     empty = await _send_raw(http, b"\r\n", _send_headers(b""))
     assert empty["ErrorCode"] == "10"
     missing = signed(H14, "test-secret", {"servicetype": "eDoc", "messagetype": "edoc"})
     no_hash = await _send_raw(http, data + b"\r\n", missing)
-    assert no_hash["ErrorCode"] == "25" and "hash-file" in no_hash["ErrorDesc"]
+    assert no_hash["ErrorCode"] == "25"
+    assert "hash-file" in no_hash["ErrorDesc"]
     assert await _stored(node) == 0
 
 
@@ -134,7 +139,8 @@ async def test_invalid_edxml_names_the_field(node: Node) -> None:
     with pytest.raises(VxpFailure) as failure:
         await node.client(H14).send_edoc(data, from_code=H14)
     assert failure.value.error_code == "22"
-    assert "EDXML_REQUIRED" in failure.value.error_desc and "Subject" in failure.value.error_desc
+    assert "EDXML_REQUIRED" in failure.value.error_desc
+    assert "Subject" in failure.value.error_desc
     assert await _stored(node) == 0
 
 
@@ -147,7 +153,8 @@ async def test_sender_and_recipient_problems(node: Node) -> None:
     with pytest.raises(VxpFailure) as unknown:
         await client.send_edoc(document(H14, (H41, "000.00.77.H99", "X1")), from_code=H14)
     assert unknown.value.error_code == "18"
-    assert "000.00.77.H99" in unknown.value.error_desc and "X1" in unknown.value.error_desc
+    assert "000.00.77.H99" in unknown.value.error_desc
+    assert "X1" in unknown.value.error_desc
     with pytest.raises(VxpFailure) as mismatch:  # from parameter differs from the package
         await node.client(H41).send_edoc(document(H14, (H41,)), from_code=H41)
     assert mismatch.value.error_code == "19"
@@ -168,7 +175,8 @@ async def test_foreign_and_unknown_doc_ids(node: Node) -> None:
     http = node.http()
     headers = signed(H14, "test-secret", {"docId": items[0].doc_id})
     reply = await http.get("/vxp/downloadEdoc", headers=headers)
-    assert reply.status_code == 404 and reply.content == b""
+    assert reply.status_code == 404
+    assert reply.content == b""
     assert len(await receiver.get_received_edoc_list("edoc")) == 1
 
 
@@ -189,12 +197,15 @@ async def test_parameter_problems(node: Node) -> None:
     http = node.http()
     headers = signed(H41, "test-secret-b", {"docId": "x", "status": "maybe"})
     reply = (await http.post("/vxp/updateStatus", headers=headers, content=b"{}")).json()
-    assert reply["ErrorCode"] == "25" and "status" in reply["ErrorDesc"]
+    assert reply["ErrorCode"] == "25"
+    assert "status" in reply["ErrorDesc"]
     unknown = (await http.post("/vxp/doSomething", headers=headers)).json()
-    assert unknown["ErrorCode"] == "25" and unknown["ErrorDesc"].startswith("ACTION_UNKNOWN")
+    assert unknown["ErrorCode"] == "25"
+    assert unknown["ErrorDesc"].startswith("ACTION_UNKNOWN")
     data = document(H14, (H41,))
     kind = await _send_raw(http, data + b"\r\n", _send_headers(data, messagetype="status"))
-    assert kind["ErrorCode"] == "22" and kind["ErrorDesc"].startswith("PACKAGE_KIND")
+    assert kind["ErrorCode"] == "22"
+    assert kind["ErrorDesc"].startswith("PACKAGE_KIND")
 
 
 async def test_trailing_slash_endpoint_and_get_method(node: Node) -> None:
