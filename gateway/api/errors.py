@@ -5,6 +5,10 @@ Every rejection carries the body of :class:`schemas.errors.ErrorBody` with a sta
 - ``REQUEST_INVALID`` (422): a parameter or body failed validation; ``field`` names it.
 - ``NOT_FOUND`` (404), ``METHOD_NOT_ALLOWED`` (405), ...: HTTP errors, unknown routes included.
 - the package's own code for the coded errors of the libraries, e.g. ``AGENCY_UNKNOWN`` (404).
+- the exchange's codes (:mod:`gateway.core.errors`): ``AUTH_*`` 401 (with ``WWW-Authenticate:
+  Bearer``), ``SENDER_NOT_GRANTED`` and other refusals 403, ``DOCUMENT_UNKNOWN`` 404, a refused
+  package 422 with every validation ``findings`` entry, refused recipients 422 with their
+  ``codes``, ``EDXML_TOO_LARGE`` 413, ``STORE_UNAVAILABLE`` 503.
 - ``NOT_READY`` (503): the node is starting or stopping.
 - ``INTERNAL`` (500): anything unexpected; the response says nothing of the cause, the log line
   (with the same request id) says everything.
@@ -23,8 +27,18 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ExceptionHandler
 
+from gateway.core.errors import (
+    AuthError,
+    BadRequest,
+    ExchangeError,
+    NotAllowed,
+    NotFound,
+    PackageRefused,
+    RecipientRefused,
+    StoreUnavailable,
+)
 from identifiers import IdentifierError
-from schemas.errors import ErrorBody, ErrorDetail
+from schemas.errors import ErrorBody, ErrorDetail, PackageFinding
 
 #: Codes of plain HTTP errors (unknown route, wrong method, ...); others are ``HTTP_<status>``.
 HTTP_CODES: dict[int, str] = {
@@ -48,6 +62,18 @@ IDENTIFIER_STATUS: dict[str, int] = {
     "AGENCY_SUCCESSION_CYCLE": 409,
     "AGENCY_SUCCESSION_TOO_LONG": 409,
 }
+#: HTTP status of each class of exchange error (the most specific class listed wins).
+EXCHANGE_STATUS: dict[type[ExchangeError], int] = {
+    AuthError: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    BadRequest: 422,
+    PackageRefused: 422,
+    RecipientRefused: 422,
+    StoreUnavailable: 503,
+}
+#: Codes whose HTTP status differs from their class's (checked first).
+EXCHANGE_CODE_STATUS: dict[str, int] = {"EDXML_TOO_LARGE": 413}
 # Where a request parameter came from, as FastAPI puts it first in an error's ``loc``.
 _SOURCES = {
     "path": "path parameter",
@@ -76,9 +102,18 @@ def error_response(
     field: str | None = None,
     request_id: str | None = None,
     headers: Mapping[str, str] | None = None,
+    findings: list[PackageFinding] | None = None,
+    codes: list[str] | None = None,
 ) -> JSONResponse:
     """A JSON response with the coded error body."""
-    detail = ErrorDetail(code=code, message=message, field=field, request_id=request_id)
+    detail = ErrorDetail(
+        code=code,
+        message=message,
+        field=field,
+        request_id=request_id,
+        findings=findings,
+        codes=codes,
+    )
     return JSONResponse(
         ErrorBody(error=detail).model_dump(mode="json"), status_code=status_code, headers=headers
     )
@@ -150,6 +185,49 @@ async def _identifier_error(request: Request, exc: IdentifierError) -> JSONRespo
     )
 
 
+def exchange_status(exc: ExchangeError) -> int:
+    """The HTTP status of an exchange error: by code, else by class (422 when unlisted)."""
+    if exc.code in EXCHANGE_CODE_STATUS:
+        return EXCHANGE_CODE_STATUS[exc.code]
+    for klass in type(exc).__mro__:
+        if klass in EXCHANGE_STATUS:
+            return EXCHANGE_STATUS[klass]
+    return 422
+
+
+def _findings(exc: ExchangeError) -> list[PackageFinding] | None:
+    if not isinstance(exc, PackageRefused) or not exc.findings:
+        return None
+    return [
+        PackageFinding(
+            code=str(item.get("code", exc.code)),
+            severity=str(item.get("severity", "error")),
+            path=str(item.get("path", "")),
+            message=str(item.get("message", "")),
+        )
+        for item in exc.findings
+    ]
+
+
+async def _exchange_error(request: Request, exc: ExchangeError) -> JSONResponse:
+    status = exchange_status(exc)
+    headers = None
+    if status == 401:
+        # RFC 6750 §3: a missing credential gets the bare challenge, a bad one names the error.
+        missing = exc.code == "AUTH_TOKEN_MISSING"
+        headers = {"WWW-Authenticate": "Bearer" if missing else 'Bearer error="invalid_token"'}
+    return error_response(
+        status,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        request_id=_request_id(request),
+        headers=headers,
+        findings=_findings(exc),
+        codes=list(exc.codes) if isinstance(exc, RecipientRefused) else None,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn known errors into coded responses.
 
@@ -161,6 +239,7 @@ def install_error_handlers(app: FastAPI) -> None:
         RequestValidationError: _validation_error,
         ApiError: _api_error,
         IdentifierError: _identifier_error,
+        ExchangeError: _exchange_error,
     }
     for exc_class, handler in handlers.items():
         # Starlette types handlers as taking any Exception; each is called for its class only.

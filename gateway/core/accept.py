@@ -456,9 +456,12 @@ class Acceptor:
         if business == 3 and pkg.business and pkg.business.replacements:
             targets = [r.document_id for r in pkg.business.replacements if _clean(r.document_id)]  # type: ignore[misc]
         else:
-            target = _clean(pkg.business.document_id if pkg.business else None)
-            target = target or _clean(pkg.header.document_id)
-            targets = [target] if target else []
+            # The original: Bussiness/DocumentId, else ResponseFor/DocumentId (the SDK's
+            # revocation sample), else the package's own DocumentId (producers that reuse it).
+            named = [pkg.business.document_id if pkg.business else None]
+            named += [rf.document_id for rf in pkg.header.response_for]
+            named.append(pkg.header.document_id)
+            targets = [t for t in (_clean(n) for n in named) if t]
         related: str | None = None
         linked: list[str] = []
         extra: list[str] = []
@@ -467,6 +470,8 @@ class Acceptor:
             original = await self.store.find_document(sender_key, target)
             if original is None:
                 continue
+            if related is not None and business != 3:
+                break  # revoke/update concern one document: the first named one found
             related = related or original.document_id
             for copy in await self.store.deliveries_of(original.document_id):
                 if copy.state is DeliveryState.REMOVED:

@@ -154,8 +154,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def start_node(settings: Settings) -> AsyncIterator[Node]:
-    """Start a node on ``settings`` with the test systems registered; stop and clean up after."""
+async def start_node(
+    settings: Settings, *, register: bool = True, cleanup: bool = True
+) -> AsyncIterator[Node]:
+    """Start a node on ``settings`` (registering the test systems); stop and clean up after."""
     app = create_app(settings)
     node = Node(app, settings)
     try:
@@ -167,7 +169,7 @@ async def start_node(settings: Settings) -> AsyncIterator[Node]:
                 runtime.registry,
                 SystemClock(),
             )
-            for system_id, secret, grants, is_admin in SYSTEMS:
+            for system_id, secret, grants, is_admin in SYSTEMS if register else ():
                 await admin.add(system_id, grants, secret=secret, admin=is_admin)
             yield node
             for client in node.clients:
@@ -175,7 +177,8 @@ async def start_node(settings: Settings) -> AsyncIterator[Node]:
             for http in node.https:
                 await http.aclose()
     finally:
-        await drop_services(settings)
+        if cleanup:
+            await drop_services(settings)
 
 
 @pytest.fixture
