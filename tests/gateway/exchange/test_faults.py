@@ -37,7 +37,7 @@ async def test_accepted_while_no_worker_runs_is_delivered_once(
             assert await _ids(node) == []
         restarted = settings.model_copy(update={"run_workers": True})
         async for node in start_node(restarted, register=False, cleanup=False):
-            ids = await eventually(lambda: _ids(node), lambda v: len(v) == 5)
+            ids = await eventually(lambda n=node: _ids(n), lambda v: len(v) == 5)
             assert len(set(ids)) == 5
             await eventually(node.runtime.store.stats, lambda s: s["outbox_pending"] == 0)
             assert len(await _ids(node)) == 5
