@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 from gateway.settings import Settings
 from identifiers import Agency, AgencyCode, Registry
@@ -23,15 +24,38 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
+def live_registry_path(settings: Settings) -> Path:
+    """Where the node saves registry changes made through the API (``<data_dir>/registry.json``)."""
+    return settings.data_dir / "registry.json"
+
+
 def load_registry(settings: Settings) -> Registry:
-    """The registry of ``settings.registry_file`` (CSV or JSON), else the bundled one.
+    """The registry of ``settings.registry_file`` (CSV or JSON), else the node's saved registry
+    (changes made by ``registerAgency``/``deleteAgency``), else the bundled one.
 
     Raises :class:`identifiers.IdentifierError` (``REGISTRY_FILE``, ``REGISTRY_FORMAT``,
     ``AGENCY_*``) naming the file location of the first bad record.
     """
-    if settings.registry_file is None:
-        return Registry.load_default()
-    return Registry.load(settings.registry_file)
+    if settings.registry_file is not None:
+        return Registry.load(settings.registry_file)
+    saved = live_registry_path(settings)
+    if saved.is_file():
+        return Registry.load(saved)
+    return Registry.load_default()
+
+
+def save_registry(settings: Settings, registry: Registry) -> None:
+    """Save the live registry: to ``registry_file`` when set, else to the data directory.
+
+    Written to a temporary file first and renamed, so a crash never leaves half a registry.
+    """
+    target = settings.registry_file or live_registry_path(settings)
+    csv = target.suffix.lower() == ".csv"
+    text = registry.to_csv_text() if csv else registry.to_json_text()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
 
 
 @lru_cache(maxsize=16384)

@@ -21,10 +21,11 @@ from connectors.bus import Bus, MemoryBus, RetryPolicy
 from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.core.accept import ROUTE_TOPIC, AcceptConfig
+from gateway.core.agencies import RegistryAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.secrets import SecretBox
-from gateway.directory import load_registry
+from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.store.database import (
@@ -55,6 +56,7 @@ class Runtime:
     bus: Bus
     exchange: Exchange
     clock: Clock
+    registry_admin: RegistryAdmin
     relay: OutboxRelay | None = None
 
 
@@ -166,5 +168,6 @@ async def open_runtime(
             bus=bus,
             exchange=exchange,
             clock=clock,
+            registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
             relay=relay,
         )

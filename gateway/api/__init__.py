@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import agencies, codes, health, node, vxp
+from gateway.api import agencies, codes, health, metrics, native, node, vxp
 
 #: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
 API_PREFIX = "/api/v1"
 
 
 def build_router() -> APIRouter:
-    """The routes of the native API under :data:`API_PREFIX`, plus the probes at the root."""
+    """The native API under :data:`API_PREFIX`, plus the probes and ``/metrics`` at the root."""
     router = APIRouter()
     router.include_router(health.router)
+    router.include_router(metrics.router)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (node, agencies, codes):
+    for module in (node, agencies, codes, native):
         v1.include_router(module.router)
     router.include_router(v1)
     router.include_router(vxp.router)

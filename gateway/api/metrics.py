@@ -156,7 +156,7 @@ def record_confirmed(api: str, status: str, *, changed: bool = True) -> None:
         COUNTERS.confirmed.inc(status, api)
 
 
-async def store_gauges(stats: dict[str, int] | None) -> list[Family]:
+def store_gauges(stats: dict[str, int] | None) -> list[Family]:
     """Gauges from the store's statistics; ``stats`` None means the store did not answer."""
     up = Family("gateway_store_up", "1 when the store answered this scrape, else 0.", "gauge")
     up.set(value=0 if stats is None else 1)
@@ -199,5 +199,5 @@ async def metrics(request: Request) -> Response:
             stats = await asyncio.wait_for(runtime.store.stats(), STATS_TIMEOUT)
         except (StoreUnavailable, TimeoutError) as exc:
             log.warning("metrics: store statistics unavailable", error=str(exc))
-    families = [*COUNTERS.families(), *await store_gauges(stats)]
+    families = [*COUNTERS.families(), *store_gauges(stats)]
     return Response(render(families), media_type=CONTENT_TYPE)

@@ -30,6 +30,7 @@ from gateway.core.errors import BadRequest, ExchangeError
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.logging import get_logger
 from gateway.runtime import Runtime
+from identifiers import IdentifierError
 
 log = get_logger(__name__)
 router = APIRouter()
@@ -260,6 +261,22 @@ async def get_synchronize_unit(runtime: Runtime, call: VxpCall, request: Request
     return ok({"data": synchronize_unit(runtime.registry)})
 
 
+async def register_agency(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``registerAgency``: body = the caller's agency description, admin systems only (§5.9)."""
+    body = (await _read_body(request, 64 * 1024)).decode("utf-8", "replace")
+    agency = runtime.registry_admin.register(call.system, body)
+    return ok(desc=f"Registered {agency.primary}")
+
+
+async def delete_agency(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``deleteAgency``: closes the agency named by ``AgencyCode``, admin systems only (§5.9)."""
+    code = call.get("AgencyCode")
+    if code is None:
+        raise BadRequest("AgencyCode is required", field="AgencyCode")
+    agency = runtime.registry_admin.delete(call.system, code)
+    return ok(desc=f"Closed {agency.primary}")
+
+
 Action = Callable[[Runtime, VxpCall, Request], Awaitable[Response]]
 
 ACTIONS: dict[str, Action] = {
@@ -273,6 +290,8 @@ ACTIONS: dict[str, Action] = {
     "getAgenciesList": get_agencies,
     "getAgenciesListQD20": get_agencies_qd20,
     "getSynchronizeUnit": get_synchronize_unit,
+    "registerAgency": register_agency,
+    "deleteAgency": delete_agency,
 }
 
 
@@ -322,6 +341,9 @@ async def vxp(request: Request, path: str = "") -> Response:
         return fail(exc.code, exc.message, exc.field)
     except EdxmlError as exc:
         return fail(exc.code, str(exc))
+    except IdentifierError as exc:
+        log.info("vxp registry change refused", action=name, code=exc.code, error=exc.message)
+        return fail(exc.code, exc.message, exc.field)
     except Exception:
         # Q10: never an HTML/text error page; an outage must not look like an empty inbox.
         log.exception("vxp call failed", action=name)

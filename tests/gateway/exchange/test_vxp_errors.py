@@ -231,3 +231,23 @@ async def test_directory_actions(node: Node) -> None:
     ).json()
     assert all(v is not None for item in raw["data"] for v in item.values())
     assert json.dumps(raw).isascii()
+
+
+async def test_registry_changes_need_the_admin_grant(node: Node) -> None:
+    """registerAgency/deleteAgency: admin systems only; lenient body; saved for restarts."""
+    body = '{"id":"1","pcode":"H14","code":"H14.96","name":"Sở Y tế tỉnh Cao Bằng","mail":cc""}'
+    with pytest.raises(VxpFailure) as refused:
+        await node.client(H41).register_agency(body)
+    assert refused.value.error_code == "15"
+    assert refused.value.error_desc.startswith("AUTH_FORBIDDEN")
+    await node.client(H14).register_agency(body)  # H14 has the admin grant in the tests
+    assert node.runtime.registry.get("H14.96") is not None
+    saved = node.settings.data_dir / "registry.json"
+    assert "H14.96" in saved.read_text(encoding="utf-8")
+    with pytest.raises(VxpFailure) as duplicate:
+        await node.client(H14).register_agency(body)
+    assert duplicate.value.error_code == "25"
+    await node.client(H14).delete_agency("H14.96")
+    with pytest.raises(VxpFailure) as closed:
+        await node.client(H14).send_edoc(document(H14, ("H14.96",)), from_code=H14)
+    assert closed.value.error_code == "23"

@@ -1,0 +1,90 @@
+"""Registry changes made by connected systems: ``registerAgency`` / ``deleteAgency`` (VXP §5.9).
+
+Only systems with the admin grant may change the registry (``AUTH_FORBIDDEN`` otherwise). A
+registered agency is added to the node's live registry and the registry is saved to the node's
+data directory (``<data_dir>/registry.json``), which the node loads at start-up in place of the
+bundled one when no ``GATEWAY_REGISTRY_FILE`` is set, so changes survive restarts. ``deleteAgency``
+*closes* the agency (without successor) instead of erasing it: its history stays, traffic to it is
+refused with ``RECIPIENT_CLOSED`` and ``getSynchronizeUnit`` lists it as deleted.
+
+The request body of ``registerAgency`` is the caller's text verbatim; the official example's is
+malformed JSON (``"mail":cc""``), so it is read leniently: JSON first, then ``"key":"value"`` pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from gateway.core.clock import VN_TZ, Clock
+from gateway.core.errors import BadRequest, NotAllowed
+from gateway.core.model import System
+from identifiers import Agency, AgencyCode, Registry
+
+_PAIR = re.compile(r'"([A-Za-z0-9_]+)"\s*:\s*"([^"]*)"')
+
+
+def read_agency_body(text: str) -> dict[str, str]:
+    """The fields of a ``registerAgency`` body: JSON if it parses, else quoted pairs."""
+    try:
+        parsed: Any = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return {str(k): str(v) for k, v in parsed.items() if v is not None}
+    pairs = dict(_PAIR.findall(text))
+    if not pairs:
+        raise BadRequest("the body is not an agency description", field="data")
+    return pairs
+
+
+class RegistryAdmin:
+    """Applies registry changes of admin systems to the live registry and saves it."""
+
+    def __init__(self, registry: Registry, clock: Clock, save: Callable[[Registry], None]) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.save = save
+
+    @staticmethod
+    def _require_admin(caller: System) -> None:
+        if not caller.admin:
+            raise NotAllowed(
+                f"system {caller.system_id} may not change the agency registry",
+                code="AUTH_FORBIDDEN",
+                field="systemid",
+            )
+
+    def register(self, caller: System, body: str) -> Agency:
+        """Add the agency a ``registerAgency`` body describes."""
+        self._require_admin(caller)
+        fields = read_agency_body(body)
+        code = (fields.get("code") or "").strip()
+        name = (fields.get("name") or "").strip()
+        if not code or not name:
+            raise BadRequest("code and name are required", field="code" if not code else "name")
+        parsed = AgencyCode.parse(code)
+        in_102 = parsed.form.value == "qcvn102"
+        agency = Agency(
+            code=None if in_102 else code,
+            code102=code if in_102 else None,
+            name=name,
+            parent=(fields.get("pcode") or "").strip() or None,
+            email=(fields.get("mail") or "").strip() or None,
+            phone=(fields.get("mobile") or "").strip() or None,
+            system_id=caller.system_id,
+        )
+        added = self.registry.add(agency, on=self.clock.now().astimezone(VN_TZ).date())
+        self.save(self.registry)
+        return added
+
+    def delete(self, caller: System, code: str) -> Agency:
+        """Close an agency (without successor)."""
+        self._require_admin(caller)
+        if not code.strip():
+            raise BadRequest("AgencyCode is required", field="AgencyCode")
+        closed = self.registry.close(code.strip(), None, self.clock.now().astimezone(VN_TZ).date())
+        self.save(self.registry)
+        return closed
