@@ -23,7 +23,10 @@ from gateway.settings import Settings, get_settings
 DESCRIPTION = """\
 Axis node for Vietnam's inter-agency e-document exchange.
 
-Native API: agency registry lookups and code parsing. Every error body is
+Native API (`/api/v1`): send documents and status notices, pull, fetch and confirm received
+copies, the sender's view and per-document traces (bearer token per connected system), plus the
+agency registry and code parsing. The VXP-compatible API the official SDK speaks lives under
+`/vxp` (not listed here: its wire format is fixed by the SDK). Every error body is
 `{"error": {"code", "message", "field", "request_id"}}`; every timestamp is ISO 8601 in +07:00.
 Send `X-Request-ID` to correlate your logs with the node's; the node returns it (or a new one).
 """

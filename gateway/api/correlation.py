@@ -23,7 +23,7 @@ from gateway.logging import REQUEST_ID_HEADER, get_logger, new_request_id, sanit
 log = get_logger(__name__)
 
 #: Probe paths logged at debug level: orchestrators call them every few seconds.
-QUIET_PATHS = frozenset({"/healthz", "/readyz"})
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RequestContextMiddleware:

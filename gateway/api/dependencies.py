@@ -44,7 +44,7 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="SystemToken",
     description="The connected system's token, issued by `python -m gateway systems add` "
-    "(or `systems token`) and shown once.",
+    "(or `systems rotate-token`) and shown once.",
 )
 
 #: Longest token looked up; issued tokens are far shorter.

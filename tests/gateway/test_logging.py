@@ -87,7 +87,7 @@ def test_tracebacks_show_no_local_variables(
 ) -> None:
     """Logged exceptions keep their traceback but never the values of local variables."""
     configure_logging("INFO", json=json_lines)
-    password = "hunter2-in-a-local"  # noqa: S105 - the value that must not be logged
+    password = "hunter2-in-a-local"
     try:
         raise ValueError(f"bad length {len(password)}")
     except ValueError:

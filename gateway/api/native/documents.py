@@ -41,7 +41,7 @@ async def _send_caller(
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> System:
-    """The caller, counting a refused authentication as a refused send (as the VXP API does)."""
+    """The caller; a refused authentication counts as a refused send in the metrics."""
     try:
         return await get_caller(request, runtime, credentials)
     except ExchangeError as exc:
@@ -161,10 +161,18 @@ async def send_document(
             description="The sending agency (must be granted to the caller); or X-From.",
         ),
     ] = None,
-    x_message_type: Annotated[MessageKind | None, Header(include_in_schema=False)] = None,
-    x_from: Annotated[str | None, Header(max_length=MAX_CODE_LENGTH, include_in_schema=False)] = (
-        None
-    ),
+    x_message_type: Annotated[
+        MessageKind | None,
+        Header(alias="X-Message-Type", description="Same as `messagetype` (either may be given)."),
+    ] = None,
+    x_from: Annotated[
+        str | None,
+        Header(
+            alias="X-From",
+            max_length=MAX_CODE_LENGTH,
+            description="Same as `from` (either may be given).",
+        ),
+    ] = None,
 ) -> SendResult:
     """Accept an edXML document or status package from the caller.
 

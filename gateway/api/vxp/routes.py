@@ -21,6 +21,7 @@ from connectors.vxp.errors import VxpError
 from connectors.vxp.protocol import ascii_json, extract_document, parse_to
 from edxml import EdxmlError
 from gateway.api.dependencies import current_runtime
+from gateway.api.metrics import record_accepted, record_confirmed, record_rejected
 from gateway.api.vxp.auth import VxpCall, authenticate
 from gateway.api.vxp.directory import agencies_list, agencies_list_qd20, synchronize_unit
 from gateway.api.vxp.errors import describe, error_code
@@ -128,6 +129,7 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
             request_id=getattr(request.state, "request_id", None),
         ),
     )
+    record_accepted("vxp", _messagetype(call).value, created=outcome.created)
     log.info(
         "vxp send accepted",
         system_id=call.system.system_id,
@@ -234,6 +236,7 @@ async def update_status(runtime: Runtime, call: VxpCall, request: Request) -> Re
     outcome = await runtime.exchange.confirm(
         call.system, _doc_id(call), done=status == "done", reason=call.get("desc")
     )
+    record_confirmed("vxp", status, changed=outcome.changed)
     desc = "Success" if outcome.changed else "Success (already recorded)"
     return ok(desc=desc)
 
@@ -334,12 +337,18 @@ async def vxp(request: Request, path: str = "") -> Response:
         call = await authenticate(runtime.exchange, request.scope["headers"])
         return await handler(runtime, call, request)
     except ExchangeError as exc:
+        if name == SEND:
+            record_rejected("vxp", exc.code)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except VxpError as exc:
+        if name == SEND:
+            record_rejected("vxp", exc.code)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except EdxmlError as exc:
+        if name == SEND:
+            record_rejected("vxp", exc.code)
         return fail(exc.code, str(exc))
     except IdentifierError as exc:
         log.info("vxp registry change refused", action=name, code=exc.code, error=exc.message)
