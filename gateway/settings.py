@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         default=None,
         description="Run relay and router inside `serve`; unset means yes on the embedded default.",
     )
+    vxp_timestamp_window_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="Refuse VXP requests whose signed timestamp is further off; unset: no check.",
+    )
     trust_file: Path | None = Field(
         default=None, description="PEM bundle of trusted signing certificates (CA or leaf)."
     )

@@ -126,3 +126,83 @@ def test_serve_starts_a_node_that_answers_healthz(tmp_path: Path) -> None:
     logged = log_path.read_text(encoding="utf-8")
     assert "node starting" in logged
     assert "node stopped" in logged
+
+
+def test_migrate_and_systems_commands(tmp_path: Path) -> None:
+    """`migrate`, `systems add/list/disable/grant/rotate-secret` work on the configured store."""
+    env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"), GATEWAY_AUTO_MIGRATE="false")
+    refused = _gateway("systems", "list", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "STORE_NOT_MIGRATED" in refused.stderr
+    assert "python -m gateway migrate" in refused.stderr
+    migrated = _gateway("migrate", cwd=tmp_path, env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "revision" in migrated.stdout
+    added = _gateway("systems", "add", "000.00.00.H14", "--agency", "H14", cwd=tmp_path, env=env)
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(added.stdout)
+    assert shown["grants"] == ["H14"]
+    assert len(shown["secret"]) >= 16
+    assert shown["token"].startswith("gwt_")
+    again = _gateway("systems", "add", "000.00.00.H14", "--agency", "H14", cwd=tmp_path, env=env)
+    assert again.returncode == 1
+    assert "SYSTEM_EXISTS" in again.stderr
+    bad = _gateway("systems", "add", "x", "--agency", "not a code", cwd=tmp_path, env=env)
+    assert bad.returncode == 1
+    assert "SYSTEM_GRANT_INVALID" in bad.stderr
+    granted = _gateway(
+        "systems", "grant", "000.00.00.H14", "--agency", "H41.92", "--admin", cwd=tmp_path, env=env
+    )
+    assert json.loads(granted.stdout)["grants"] == ["H14", "H41.92"]
+    assert json.loads(granted.stdout)["admin"] is True
+    disabled = _gateway("systems", "disable", "000.00.00.H14", cwd=tmp_path, env=env)
+    assert json.loads(disabled.stdout)["enabled"] is False
+    rotated = _gateway("systems", "rotate-secret", "000.00.00.H14", cwd=tmp_path, env=env)
+    assert rotated.returncode == 0
+    assert rotated.stdout.strip()
+    listed = json.loads(_gateway("systems", "list", cwd=tmp_path, env=env).stdout)
+    assert [s["system_id"] for s in listed] == ["000.00.00.H14"]
+    assert "secret" not in listed[0]
+    assert "token" not in listed[0]
+
+
+def test_served_vxp_answers_expect_100_continue(tmp_path: Path) -> None:
+    """A real server answers `Expect: 100-continue` at once (VXP Q8: no 3 s stall per call)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=_env(GATEWAY_DATA_DIR=str(tmp_path / "data")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + SERVE_START_TIMEOUT
+        while True:
+            assert process.poll() is None
+            assert time.monotonic() < deadline, "the node did not start in time"
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as conn:
+            conn.sendall(
+                b"POST /vxp/getEdoc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+            )
+            # Within the 2 s socket timeout, before any body byte: either the interim
+            # 100 Continue or, when the action needs no body, the final answer at once.
+            reply = conn.recv(4096)
+            if reply.startswith(b"HTTP/1.1 100 Continue"):
+                conn.sendall(b"{}")
+                reply = b""
+            while b'"ErrorCode"' not in reply:
+                chunk = conn.recv(4096)
+                assert chunk, reply
+                reply += chunk
+        assert b'"status":"FAIL"' in reply
+        assert b'"ErrorCode":"15"' in reply
+    finally:
+        process.terminate()
+        process.wait(timeout=COMMAND_TIMEOUT)

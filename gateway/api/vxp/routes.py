@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -303,10 +303,20 @@ def _action(path: str) -> str:
     return segments[-1] if segments else ""
 
 
+async def _authenticate(runtime: Runtime, request: Request) -> VxpCall:
+    window = runtime.settings.vxp_timestamp_window_seconds
+    return await authenticate(
+        runtime.exchange,
+        request.scope["headers"],
+        timestamp_window=timedelta(seconds=window) if window else None,
+        now=runtime.clock.now(),
+    )
+
+
 async def _download(runtime: Runtime, request: Request) -> Response:
     """``downloadEdoc``: raw bytes; any error is an empty 4xx (Q11)."""
     try:
-        call = await authenticate(runtime.exchange, request.scope["headers"])
+        call = await _authenticate(runtime, request)
         data = await runtime.exchange.fetch(call.system, _doc_id(call))
     except ExchangeError as exc:
         status = 401 if error_code(exc.code) == "15" else 404
@@ -334,7 +344,7 @@ async def vxp(request: Request, path: str = "") -> Response:
     if handler is None:
         return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
     try:
-        call = await authenticate(runtime.exchange, request.scope["headers"])
+        call = await _authenticate(runtime, request)
         return await handler(runtime, call, request)
     except ExchangeError as exc:
         if name == SEND:

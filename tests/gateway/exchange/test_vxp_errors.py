@@ -251,3 +251,15 @@ async def test_registry_changes_need_the_admin_grant(node: Node) -> None:
     with pytest.raises(VxpFailure) as closed:
         await node.client(H14).send_edoc(document(H14, ("H14.96",)), from_code=H14)
     assert closed.value.error_code == "23"
+
+
+async def test_optional_timestamp_window(tmp_path: Path) -> None:
+    """With a freshness window set, a stale SDK timestamp is refused with AUTH_TIMESTAMP."""
+    settings = node_settings("embedded", tmp_path, vxp_timestamp_window_seconds=60)
+    async for node in start_node(settings):
+        stale = node.client(H41, timestamp="01012020T000000+0000")
+        with pytest.raises(VxpFailure) as failure:
+            await stale.count_receive_edoc()
+        assert failure.value.error_code == "15"
+        assert failure.value.error_desc.startswith("AUTH_TIMESTAMP")
+        assert await node.client(H41, refresh_timestamp=True).count_receive_edoc() == 0
