@@ -67,10 +67,18 @@ class _Node:
 
     def __init__(self, element: etree._Element) -> None:
         self.element = element
-        self.children: dict[str, list[etree._Element]] = {}
+        children: dict[str, list[etree._Element]] = {}
         for child in element:
-            if isinstance(child.tag, str):
-                self.children.setdefault(local_name(child.tag), []).append(child)
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # comment or processing instruction
+            name = local_name(tag)
+            found = children.get(name)
+            if found is None:
+                children[name] = [child]
+            else:
+                found.append(child)
+        self.children = children
 
     def all(self, name: str) -> list[etree._Element]:
         return self.children.get(name, [])
@@ -84,8 +92,14 @@ class _Node:
         return None if element is None else _Node(element)
 
     def text(self, name: str) -> str | None:
-        element = self.first(name)
-        return None if element is None else _text(element)
+        # The reader's most frequent call (~80 per package): _text inlined for the common case.
+        found = self.children.get(name)
+        if not found:
+            return None
+        element = found[0]
+        if len(element):
+            return _text(element)
+        return (element.text or "").strip()
 
 
 def _text(element: etree._Element) -> str:

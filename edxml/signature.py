@@ -10,11 +10,13 @@ Two stages keep the common case cheap:
    payloads): where the ``Signature`` is, whether it is XML-DSig at all, whether its value is a
    known placeholder, whether its certificate parses, and whether ``SignedInfo`` is acceptable.
    Most packages seen on the axes end here (absent or placeholder).
-2. *Verification* of a signature that might really verify: the whole package is parsed with
-   :func:`~edxml.xmlsafe.read_xml` (``lift_payloads=False``) and handed to signxml with the embedded
-   certificate; only what verification returns is trusted (shared/design.md §3 habit 5). The
-   signature must cover the whole package (signature-wrapping defence), then the certificate
-   must chain to the node's :class:`~edxml.trust.TrustStore`.
+2. *Verification* of a signature that might really verify, on ``data`` itself read again:
+   usually by :mod:`edxml.lifted`, which reaches signxml's verdict without parsing or copying the
+   attachments; otherwise the whole package is parsed with :func:`~edxml.xmlsafe.read_xml`
+   (``lift_payloads=False``) and handed to signxml with the embedded certificate. Only what
+   verification returns is trusted (shared/design.md §3 habit 5): the signature must cover the
+   whole package (signature-wrapping defence), then the certificate must chain to the node's
+   :class:`~edxml.trust.TrustStore`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +47,14 @@ from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 
 from edxml.errors import PackageRejected, SignatureError
+from edxml.lifted import LiftedResult, Unsupported, plain_document, verify_lifted
 from edxml.limits import DEFAULT_LIMITS, Limits
 from edxml.trust import (
     DEFAULT_MAX_CHAIN_DEPTH,
+    CertificateFacts,
     TrustStore,
+    certificate_facts,
     check_chain,
-    fingerprint,
-    load_base64_certificate,
-    name_string,
     pick_leaf,
 )
 from edxml.xmlsafe import XmlDocument, hardened_parser, local_name, read_xml
@@ -201,17 +204,34 @@ class SignaturePolicy:
 
     def signature_methods(self) -> frozenset[SignatureMethod]:
         """Signature algorithms accepted: RSA, RSA-PSS and ECDSA (SHA-1 only if allowed)."""
-        return frozenset(
-            m
-            for m in SignatureMethod
-            if not m.name.startswith(("HMAC", "DSA")) and (self.allow_sha1 or "SHA1" not in m.name)
-        )
+        return _algorithms(self.allow_sha1).signature_methods
 
     def digest_algorithms(self) -> frozenset[DigestAlgorithm]:
         """Reference digest algorithms accepted (SHA-1 only if allowed)."""
-        return frozenset(
-            d for d in DigestAlgorithm if self.allow_sha1 or d is not DigestAlgorithm.SHA1
-        )
+        return _algorithms(self.allow_sha1).digest_algorithms
+
+
+@dataclass(frozen=True, slots=True)
+class _Algorithms:
+    signature_methods: frozenset[SignatureMethod]
+    digest_algorithms: frozenset[DigestAlgorithm]
+    #: The same sets as wire URIs, for checks on the unverified SignedInfo.
+    signature_uris: frozenset[str]
+    digest_uris: frozenset[str]
+
+
+@lru_cache(maxsize=2)
+def _algorithms(allow_sha1: bool) -> _Algorithms:
+    # The sets depend on allow_sha1 only: computed once, not three times per package.
+    methods = frozenset(
+        m
+        for m in SignatureMethod
+        if not m.name.startswith(("HMAC", "DSA")) and (allow_sha1 or "SHA1" not in m.name)
+    )
+    digests = frozenset(d for d in DigestAlgorithm if allow_sha1 or d is not DigestAlgorithm.SHA1)
+    return _Algorithms(
+        methods, digests, frozenset(m.value for m in methods), frozenset(d.value for d in digests)
+    )
 
 
 DEFAULT_SIGNATURE_POLICY = SignaturePolicy()
@@ -231,14 +251,14 @@ class _Candidate:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def _cert_info(cert: x509.Certificate) -> dict[str, Any]:
+def _cert_info(facts: CertificateFacts) -> dict[str, Any]:
     return {
-        "subject": name_string(cert.subject),
-        "issuer": name_string(cert.issuer),
-        "serial": format(cert.serial_number, "X"),
-        "not_before": cert.not_valid_before_utc,
-        "not_after": cert.not_valid_after_utc,
-        "cert_sha256": fingerprint(cert),
+        "subject": facts.subject,
+        "issuer": facts.issuer,
+        "serial": facts.serial,
+        "not_before": facts.not_before,
+        "not_after": facts.not_after,
+        "cert_sha256": facts.sha256,
     }
 
 
@@ -250,17 +270,22 @@ def _verdict(
     )
 
 
-def _locate(root: etree._Element) -> list[etree._Element]:
+def _locate(root: etree._Element, *, lenient: bool = True) -> list[etree._Element]:
     """Every signature of the package: ``Signature`` children of ``edXMLHeader`` (by local name,
     spec/edxml.md §1: the SDK's one inherits the QCVN namespace) and XML-DSig ``Signature``
-    elements anywhere else (nested ones included)."""
-    found: list[etree._Element] = [
-        child
-        for header in root.iter()
-        if local_name(header.tag) == "edXMLHeader"
-        for child in header
-        if local_name(child.tag) == "Signature"
-    ]
+    elements anywhere else (nested ones included).
+
+    ``lenient``: the tree may hold ``prefix:Name`` tags (undeclared prefixes recovered), which
+    only a Python walk comparing local names finds; otherwise libxml2 filters by tag."""
+    if lenient:
+        headers: Iterable[etree._Element] = (
+            el for el in root.iter() if local_name(el.tag) == "edXMLHeader"
+        )
+        found = [child for h in headers for child in h if local_name(child.tag) == "Signature"]
+    else:
+        found = [
+            child for h in root.iter("{*}edXMLHeader") for child in h.iterchildren("{*}Signature")
+        ]
     found.extend(el for el in root.iter(f"{_DS}Signature") if el not in found)
     return found
 
@@ -282,7 +307,7 @@ def _examine(
 ) -> SignatureVerdict | _Candidate:
     """Stage 1: decide everything that can be decided without verifying."""
     info: dict[str, Any] = {}
-    found = _locate(root)
+    found = _locate(root, lenient=any(code == "EDXML_NAMESPACE" for code, _ in notes))
     if not found:
         return _verdict(SignatureClass.ABSENT, None, "the package carries no signature", info)
     if len(found) > 1:
@@ -320,19 +345,19 @@ def _examine(
     texts = [
         el.text or "" for el in sig.iterfind(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
     ]
-    certs: list[x509.Certificate] = []
+    facts: list[CertificateFacts] = []
     unparseable: str | None = None
     for text in texts:
         try:
-            certs.append(load_base64_certificate(text))
+            facts.append(certificate_facts(text))
         except (ValueError, TypeError):
             unparseable = text.strip()[:16]
             break
     leaf: x509.Certificate | None = None
     others: tuple[x509.Certificate, ...] = ()
-    if certs and unparseable is None:
-        leaf, others = pick_leaf(certs)
-        info.update(_cert_info(leaf))
+    if facts and unparseable is None:
+        leaf, others = pick_leaf([f.certificate for f in facts])
+        info.update(_cert_info(next(f for f in facts if f.certificate is leaf)))
 
     value_el = sig.find(f"{_DS}SignatureValue")
     value = "".join((value_el.text or "").split()) if value_el is not None else ""
@@ -399,9 +424,9 @@ def _check_signed_info(
     c14n = signed_info.find(f"{_DS}CanonicalizationMethod")
     if c14n is None or c14n.get("Algorithm") not in _C14N_METHODS:
         return SignatureReason.ALGORITHM, "missing or unsupported CanonicalizationMethod"
+    algorithms = _algorithms(policy.allow_sha1)
     method = signed_info.find(f"{_DS}SignatureMethod")
-    allowed = {m.value for m in policy.signature_methods()}
-    if method is None or method.get("Algorithm") not in allowed:
+    if method is None or method.get("Algorithm") not in algorithms.signature_uris:
         algorithm = None if method is None else method.get("Algorithm")
         return SignatureReason.ALGORITHM, f"signature algorithm {algorithm!r} is not allowed"
     references = signed_info.findall(f"{_DS}Reference")
@@ -420,8 +445,7 @@ def _check_signed_info(
     if extra:
         return SignatureReason.TRANSFORM, f"transform {extra[0]!r} is not allowed"
     digest = reference.find(f"{_DS}DigestMethod")
-    allowed_digests = {d.value for d in policy.digest_algorithms()}
-    if digest is None or digest.get("Algorithm") not in allowed_digests:
+    if digest is None or digest.get("Algorithm") not in algorithms.digest_uris:
         algorithm = None if digest is None else digest.get("Algorithm")
         return SignatureReason.ALGORITHM, f"digest algorithm {algorithm!r} is not allowed"
     return None
@@ -448,52 +472,90 @@ def _content_difference(
     comments) that splits a text node makes ``.text`` differ from the signed text and is caught
     here. Returns a description of the first difference, or None when they match.
     """
-    skipped = set(skip.iter())
-    mine = [el for el in received.iter() if isinstance(el.tag, str) and el not in skipped]
-    theirs = [el for el in signed.iter() if isinstance(el.tag, str)]
+    # Elements only (libxml2 filters); the signature's subtree is one contiguous run of them.
+    mine = list(received.iter(etree.Element))
+    at = mine.index(skip)
+    del mine[at : at + sum(1 for _ in skip.iter(etree.Element))]
+    theirs = list(signed.iter(etree.Element))
     if len(mine) != len(theirs):
         return f"{len(mine)} elements received, {len(theirs)} signed"
     for a, b in zip(mine, theirs, strict=True):
-        where = local_name(a.tag)
         if a.tag != b.tag:
-            return f"element {where} received where {local_name(b.tag)} was signed"
-        if dict(a.attrib.items()) != dict(b.attrib.items()):
-            return f"attributes of {where} differ from the signed ones"
-        if _norm(a.text) != _norm(b.text):
-            return f"text of {where} differs from the signed text (split by a comment or PI?)"
-        if a is not received and _norm(a.tail) != _norm(b.tail):
-            return f"text after {where} differs from the signed text"
+            return f"element {local_name(a.tag)} received where {local_name(b.tag)} was signed"
+        # c14n sorts attributes: compare them as mappings.
+        if (len(a.attrib) or len(b.attrib)) and dict(a.attrib.items()) != dict(b.attrib.items()):
+            return f"attributes of {local_name(a.tag)} differ from the signed ones"
+        text, signed_text = a.text, b.text
+        if text != signed_text and _norm(text) != _norm(signed_text):
+            return (
+                f"text of {local_name(a.tag)} differs from the signed text "
+                "(split by a comment or PI?)"
+            )
+        tail, signed_tail = a.tail, b.tail
+        if a is not received and tail != signed_tail and _norm(tail) != _norm(signed_tail):
+            return f"text after {local_name(a.tag)} differs from the signed text"
     return None
 
 
-def _verify(
+class _TreeVerifier(XMLVerifier):
+    """signxml's verifier, working on the tree :func:`read_xml` already parsed and vetted.
+
+    signxml's own ``get_root`` re-serialises an element and parses it again (one more copy of
+    the whole package, ~1x its size in memory and a full parse of time). It only ever reads the
+    root it gets (it copies before removing the enveloped signature), so our vetted tree is
+    handed over as is. Bytes never reach signxml's parser.
+    """
+
+    def get_root(self, data: Any) -> etree._Element:
+        if not isinstance(data, etree._Element):
+            raise TypeError("_TreeVerifier verifies an element parsed by read_xml")
+        return data
+
+
+def _moment(leaf: x509.Certificate, now: datetime) -> datetime:
+    # Validity dates are the trust stage's business (it says *untrusted*, not *invalid*): the
+    # mathematics are checked at a moment inside the certificate's validity period.
+    return min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
+
+
+def _with_signxml(
     root: etree._Element, cand: _Candidate, policy: SignaturePolicy, now: datetime
-) -> SignatureVerdict | None:
-    """Stage 2: verify with signxml; return a verdict on failure, None when it verified."""
-    leaf = cand.leaf
-    # Validity dates are the trust stage's business (it says *untrusted*, not *invalid*): let
-    # signxml check the mathematics at a moment inside the certificate's validity period.
-    moment = min(max(now, leaf.not_valid_before_utc), leaf.not_valid_after_utc)
+) -> Any:
+    """Verify the whole tree with signxml (the reference implementation)."""
+    algorithms = _algorithms(policy.allow_sha1)
     config = SignatureConfiguration(
         require_x509=True,
         location=".//",  # _examine made sure there is exactly one, and where it is
         expect_references=1,
-        signature_methods=policy.signature_methods(),
-        digest_algorithms=policy.digest_algorithms(),
-        verification_time=moment,
+        signature_methods=algorithms.signature_methods,
+        digest_algorithms=algorithms.digest_algorithms,
+        verification_time=_moment(cand.leaf, now),
     )
+    return _TreeVerifier().verify(
+        root,
+        x509_cert=cand.leaf,  # the embedded certificate: signxml does no CA lookup of its own
+        parser=hardened_parser(huge=True),
+        expect_config=config,
+        validate_schema=True,
+    )
+
+
+def _verify(
+    received: etree._Element, cand: _Candidate, run: Callable[[], Any]
+) -> SignatureVerdict | None:
+    """Stage 2: run a verification (signxml's or the lifted one) and judge what it returns.
+
+    ``received`` is the tree ``run`` verifies; the verdict is None when it verified. Raises
+    :class:`~edxml.lifted.Unsupported` from the lifted verification (the caller falls back).
+    """
 
     def fail(reason: SignatureReason, message: str) -> SignatureVerdict:
         return _verdict(SignatureClass.INVALID, reason, message, cand.info)
 
     try:
-        result = XMLVerifier().verify(
-            root,
-            x509_cert=leaf,  # the embedded certificate: signxml does no CA lookup of its own
-            parser=hardened_parser(huge=True),
-            expect_config=config,
-            validate_schema=True,
-        )
+        result = run()
+    except Unsupported:
+        raise
     except InvalidDigest as exc:
         return fail(
             SignatureReason.DIGEST_MISMATCH, f"the package was altered after signing: {exc}"
@@ -519,18 +581,18 @@ def _verify(
 
     # Signature-wrapping defence: trust only what verification returns, and only if it is the
     # whole package minus the signature itself.
-    if not isinstance(result, VerifyResult) or result.signed_xml is None:
+    if not isinstance(result, VerifyResult | LiftedResult) or result.signed_xml is None:
         return fail(SignatureReason.WRAPPING, "verification returned no signed document")
     refs = result.signature_xml.findall(f"{_DS}SignedInfo/{_DS}Reference")
     if len(refs) != 1 or refs[0].get("URI") != "":
         return fail(SignatureReason.WRAPPING, "the verified reference is not the whole package")
-    difference = _content_difference(root, cand.signature, result.signed_xml)
+    difference = _content_difference(received, cand.signature, result.signed_xml)
     if difference is not None:
         return fail(
             SignatureReason.WRAPPING,
             f"what was verified is not the package as received: {difference}",
         )
-    expected_key = leaf.public_key().public_bytes(
+    expected_key = cand.leaf.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     if result.signature_key != expected_key:
@@ -538,6 +600,65 @@ def _verify(
             SignatureReason.KEY_MISMATCH, "verified with a key other than the certificate's"
         )
     return None
+
+
+def _check_lifted(
+    data: bytes, limits: Limits, policy: SignaturePolicy, now: datetime
+) -> SignatureVerdict | _Candidate | None:
+    """Stage 2 without parsing the payloads (:mod:`edxml.lifted`); None: signxml must decide.
+
+    Reaches the verdict the whole-package path would (tests/edxml/test_lifted.py), at the cost
+    of a header parse, a character scan and a hash of the payloads, with no copy of them.
+    """
+    try:
+        # Our own read of the bytes: nothing of a caller's tree is trusted.
+        mine = read_xml(data, limits)
+    except PackageRejected:
+        return None
+    # Before any verdict: with other characters in a payload the whole-package read might fail
+    # where this one succeeded, and the verdicts would differ.
+    plain = plain_document(mine)
+    if plain is None:
+        return None
+    cand = _examine(mine.root, mine.notes, policy)
+    if isinstance(cand, SignatureVerdict):
+        return cand
+    algorithms = _algorithms(policy.allow_sha1)
+    run = partial(
+        verify_lifted,
+        plain,
+        cand.signature,
+        cand.leaf,
+        signature_methods=algorithms.signature_methods,
+        digest_algorithms=algorithms.digest_algorithms,
+        moment=_moment(cand.leaf, now),
+    )
+    try:
+        failure = _verify(mine.root, cand, run)
+    except Unsupported:
+        return None
+    return cand if failure is None else failure
+
+
+def _check_whole(
+    data: bytes, limits: Limits, policy: SignaturePolicy, now: datetime, info: dict[str, Any]
+) -> SignatureVerdict | _Candidate:
+    """Stage 2 on the whole package, verified by signxml."""
+    try:
+        full = read_xml(data, limits, lift_payloads=False)
+    except PackageRejected as exc:
+        return _verdict(
+            SignatureClass.INVALID,
+            SignatureReason.PACKAGE_UNPARSEABLE,
+            f"the whole package cannot be read for verification: {exc}",
+            info,
+        )
+    # Inspect the full tree again: the verdict must rest on the bytes, not on a caller's tree.
+    cand = _examine(full.root, full.notes, policy)
+    if isinstance(cand, SignatureVerdict):
+        return cand
+    failure = _verify(full.root, cand, partial(_with_signxml, full.root, cand, policy, now))
+    return cand if failure is None else failure
 
 
 def _aware_now(now: datetime | None) -> datetime:
@@ -560,8 +681,9 @@ def classify(
     """Classify the signature of an edXML package (spec/edxml.md §5).
 
     ``doc`` is the package already read with :func:`~edxml.xmlsafe.read_xml` (lifted payloads),
-    used for the cheap checks; when a signature might really verify, ``data`` itself is parsed
-    whole and verified — nothing of ``doc`` is trusted for a ``valid`` verdict. ``trust`` None or
+    used for the cheap checks; when a signature might really verify, ``data`` itself is read again
+    and verified (docs/signatures.md, stage 2) — nothing of ``doc`` is trusted for a ``valid``
+    verdict. ``trust`` None or
     empty: a signature that verifies is ``untrusted``. ``now`` (timezone-aware; default: the
     current time) is when certificate validity is judged.
 
@@ -591,27 +713,20 @@ def _classify(
     limits: Limits,
     policy: SignaturePolicy,
     now: datetime,
+    *,
+    lifted: bool = True,
 ) -> SignatureVerdict:
     first = _examine(doc.root, doc.notes, policy)
     if isinstance(first, SignatureVerdict):
         return first
-    # Only a signature that might really verify pays for the whole-package parse.
-    try:
-        full = read_xml(data, limits, lift_payloads=False)
-    except PackageRejected as exc:
-        return _verdict(
-            SignatureClass.INVALID,
-            SignatureReason.PACKAGE_UNPARSEABLE,
-            f"the whole package cannot be read for verification: {exc}",
-            first.info,
-        )
-    # Inspect the full tree again: the verdict must rest on the bytes, not on a caller's tree.
-    cand = _examine(full.root, full.notes, policy)
-    if isinstance(cand, SignatureVerdict):
-        return cand
-    failure = _verify(full.root, cand, policy, now)
-    if failure is not None:
-        return failure
+    # Only a signature that might really verify pays for stage 2. ``lifted=False`` forces the
+    # reference path (signxml on the whole package), which tests compare the lifted one with.
+    checked = _check_lifted(data, limits, policy, now) if lifted else None
+    if checked is None:
+        checked = _check_whole(data, limits, policy, now, first.info)
+    if isinstance(checked, SignatureVerdict):
+        return checked
+    cand = checked
     chain = check_chain(
         cand.leaf,
         cand.others,

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 
 from edxml.errors import Finding, Severity
@@ -133,11 +134,15 @@ class _Checker:
             self.add("EDXML_ENUM", path, f"{value!r} is not one of {allowed}")
 
     def organization(self, path: str, org: Organization, *, name_required: bool) -> None:
-        self.required(f"{path}/OrganId", org.organ_id)
+        if not org.organ_id:
+            self.required(f"{path}/OrganId", org.organ_id)
         if name_required:
-            self.required(f"{path}/OrganName", org.organ_name)
-        else:
+            if not org.organ_name:
+                self.required(f"{path}/OrganName", org.organ_name)
+        elif not org.organ_name:
             self.recommended(f"{path}/OrganName", org.organ_name)
+        # Six organisations per package on average: paths are built only for a finding.
+        limits = self.policy.limits.max_lengths
         for key, value in (
             ("OrganId", org.organ_id),
             ("OrganName", org.organ_name),
@@ -148,7 +153,12 @@ class _Checker:
             ("Fax", org.fax),
             ("Website", org.website),
         ):
-            self.length(f"{path}/{key}", value)
+            if value and (limit := limits.get(key)) is not None and len(value) > limit:
+                self.add(
+                    "EDXML_LENGTH",
+                    f"{path}/{key}",
+                    f"{len(value)} characters; at most {limit} allowed",
+                )
 
     def response_for(self, path: str, rf: ResponseFor, *, required: bool) -> None:
         if not required and not any((rf.organ_id, rf.code, rf.promulgation_date, rf.document_id)):
@@ -222,7 +232,9 @@ def _document(c: _Checker, pkg: DocumentPackage) -> None:
     _attachments(c, pkg)
 
 
+@lru_cache(maxsize=8)
 def _values(enum: type[Priority] | type[BusinessDocType] | type[ReceiverType]) -> str:
+    # Called for every enum check, finding or not: the wire values never change.
     return ", ".join(str(int(member)) for member in enum)
 
 

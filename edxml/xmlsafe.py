@@ -36,11 +36,22 @@ _XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 MAX_LEADING_BYTES = 1024
 
 
+#: tag -> local name. A node sees a few dozen distinct tags, each on every package; the bound
+#: keeps hostile packages (any number of invented tags) from growing it.
+_LOCAL_NAMES: dict[str, str] = {}
+_LOCAL_NAMES_MAX = 4096
+
+
 def local_name(tag: object) -> str:
     """Return the local name of an lxml tag, ignoring namespace and any undeclared prefix."""
     if not isinstance(tag, str):
         return ""
-    return tag.rpartition("}")[2].rpartition(":")[2]
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2].rpartition(":")[2]
+        if len(_LOCAL_NAMES) < _LOCAL_NAMES_MAX:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 @dataclass(slots=True)
@@ -63,7 +74,7 @@ class XmlDocument:
 
     def iter(self, name: str) -> Iterator[etree._Element]:
         """Elements with local name ``name`` in any namespace, in document order."""
-        if self.lenient_names:
+        if self.notes and self.lenient_names:
             return (el for el in self.root.iter() if local_name(el.tag) == name)
         return self.root.iter(f"{{*}}{name}")
 
@@ -84,6 +95,20 @@ class XmlDocument:
     def lifted(self) -> int:
         """How many payloads were lifted out of the parsed tree."""
         return len(self._spans)
+
+    @property
+    def marker(self) -> str:
+        """The random prefix of the marker texts that stand for lifted payloads ("" if none).
+
+        Payload ``i`` is the text ``f"{marker}{i}"`` in the tree; the marker is drawn after the
+        bytes arrived, so no package can contain it by design.
+        """
+        return self._marker if self._spans else ""
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """``(begin, end)`` offsets in ``source`` of each lifted payload text, in document order."""
+        return tuple(self._spans)
 
 
 def hardened_parser(*, huge: bool, recover: bool = False) -> etree.XMLParser:
@@ -277,13 +302,20 @@ def _deeper_than(depth: int) -> etree.XPath:
 _COUNT_NODES = etree.XPath("count(//*|//comment()|//processing-instruction())")
 
 
-def _check_shape(root: etree._Element, limits: Limits) -> None:
+#: Fewest bytes an element, comment or processing instruction takes (``<a/>``, ``<?a?>``,
+#: ``<!---->``); with entities refused, a document of n bytes holds at most n / 4 such nodes.
+_MIN_NODE_BYTES = 4
+
+
+def _check_shape(root: etree._Element, limits: Limits, parsed_bytes: int) -> None:
     # C-level checks (XPath, tag-filtered iteration): no Python walk over the tree.
     if next(root.iter(f"{_XINCLUDE}*"), None) is not None:
         # Never processed, but refused outright: nothing in edXML needs inclusion.
         raise ForbiddenConstruct("XInclude is not allowed", path="include")
     if _deeper_than(limits.max_depth)(root):
         raise TooLarge(f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP")
+    if parsed_bytes // _MIN_NODE_BYTES <= limits.max_elements:
+        return  # too few bytes to hold too many nodes: the count cannot exceed the limit
     count = _COUNT_NODES(root)
     if isinstance(count, float) and count > limits.max_elements:
         raise TooLarge(f"more than {limits.max_elements} XML nodes")
@@ -327,6 +359,7 @@ def read_xml(
                 path="/edXML/edXMLEnvelope",
             )
         _check_markup_declarations(header, 0)
+        parsed_bytes = len(header)
         root = _parse(header, huge=False, notes=notes)
         probe = XmlDocument(root=root, source=data, notes=notes)
         found = sum(
@@ -337,11 +370,12 @@ def read_xml(
             return read_xml(data, limits, lift_payloads=False)
     else:
         _check_markup_declarations(data, start)
+        parsed_bytes = len(data) - start
         root = _parse(data[start:] if start else data, huge=True, notes=notes)
 
     if root.getroottree().docinfo.internalDTD is not None:
         raise ForbiddenConstruct("DOCTYPE is not allowed", path="/!DOCTYPE", code="EDXML_DTD")
-    _check_shape(root, limits)
+    _check_shape(root, limits, parsed_bytes)
     return XmlDocument(
         root=root, source=data, start=start, notes=notes, _marker=marker, _spans=spans
     )

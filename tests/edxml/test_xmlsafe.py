@@ -97,3 +97,17 @@ def test_header_size_limit_is_separate_from_payloads() -> None:
     with pytest.raises(PackageRejected) as info:
         read_xml(data, Limits(max_header_bytes=1024))
     assert info.value.code == "EDXML_TOO_LARGE"
+
+
+@pytest.mark.parametrize("node", [b"<a/>", b"<?a?>", b"<!---->"])
+@pytest.mark.parametrize("lift", [True, False])
+def test_node_limit_holds_for_the_densest_documents(node: bytes, lift: bool) -> None:
+    """One node over the limit is refused even when every node takes the fewest bytes possible."""
+    limit = 40
+    for count, refused in ((limit - 1, False), (limit, True)):  # the root is one more node
+        data = b"<r>" + node * count + b"</r>"
+        if refused:
+            with pytest.raises(PackageRejected, match="XML nodes"):
+                read_xml(data, Limits(max_elements=limit), lift_payloads=lift)
+        else:
+            read_xml(data, Limits(max_elements=limit), lift_payloads=lift)
