@@ -1,0 +1,1719 @@
+"""Exchange benchmark: one node on PostgreSQL + RabbitMQ driven over HTTP (docs/benchmarks.md).
+
+Run from the project root: ``scripts/bench exchange [--quick] [--senders N] [--receivers M]
+[--docs D] [--embedded] [--profile]``.
+
+One node is started as ``create_app(settings)`` with its workers in-process (``run_workers=True``)
+on a fresh PostgreSQL schema ``bench_<random>`` and a fresh RabbitMQ prefix, served by uvicorn on
+a free loopback port in a child process (the benchmark's internal ``--_node`` mode), exactly as
+``python -m gateway serve`` serves it; the schema, queues and exchanges are dropped at the end.
+The connected systems are SDK-faithful :class:`connectors.vxp.client.VxpClient` instances talking
+real HTTP to it. A child process rather than a thread: on 2 cores, clients sharing the node's GIL
+would be measured as node time.
+
+Phases (after an untimed warm-up through the whole lifecycle):
+
+- *ingest*: N senders (one ``sendEdoc`` in flight each) push D packages (a ~5 KB header and one
+  100 KB PDF, one recipient each) to M receivers that do not pull. Measured from the store after
+  the phase: accept→available docs/s = D / (last ``deliveries.available_at`` − first send) and
+  the latency ``available_at − documents.accepted_at`` (p50/p99);
+- *lifecycle*: the same senders push D more packages to M other receivers, which pull
+  (``getReceivedEdocList``), fetch (``getEdoc``), confirm (``updateStatus done``) and send status
+  01 back (``sendEdoc``, messagetype status); the senders pull their statuses, fetch and confirm
+  them. Full-lifecycle docs/s = D / (last status confirmed by its sender − first send);
+- *baseline* (before and after the node phases): raw aio-pika, N publishers with publisher
+  confirms (one message in flight each) and M consumers acking, 5 KB persistent messages, one
+  quorum queue; msgs/s = messages / (last ack − first publish).
+
+Targets: accept→available docs/s ÷ baseline msgs/s >= 0.20; full lifecycle >= 150 docs/s. A missed
+target prints MISS but never changes the exit status; only errors do. ``--embedded`` runs the same
+phases on SQLite + the in-process bus (information only, no baseline, no targets). ``--profile``
+runs the node under cProfile and prints, per phase, where its event-loop thread spent the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import random
+import runpy
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import bindparam, text
+
+from connectors.vxp.client import VxpClient
+from connectors.vxp.retry import RetryPolicy as ClientRetry
+from edxml import (
+    VN_TZ,
+    Attachment,
+    Business,
+    BusinessDocType,
+    DocumentHeader,
+    DocumentPackage,
+    Organization,
+    Priority,
+    ResponseFor,
+    StatusCode,
+    StatusPackage,
+    TraceEntry,
+    build,
+)
+from edxml.model import (
+    DocumentCode,
+    DocumentType,
+    ManifestReference,
+    OtherInfo,
+    PromulgationInfo,
+    SignerInfo,
+    StaffInfo,
+)
+
+KB = 1024
+RATIO_TARGET = 0.20
+LIFECYCLE_TARGET = 150.0
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = os.environ.get(
+    "GATEWAY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+DEFAULT_AMQP_URL = os.environ.get("GATEWAY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+#: Parents of the benchmark's agencies: senders are H14.NN (Cao Bằng), receivers H41.NN (Nghệ An).
+SENDER_PARENT, RECEIVER_PARENT = "H14", "H41"
+#: NN runs from 01 to 89 (H14.91… and H41.91… are demo codes of the bundled registry).
+MAX_CHILDREN = 89
+PROMULGATED = date(2026, 11, 20)
+NOTATION = "UBND-VP"
+DOC_ID_OPEN, DOC_ID_CLOSE = b"<edXML:DocumentId>", b"</edXML:DocumentId>"
+HEADER_END = b"</edXML:edXMLHeader>"
+#: The SDK samples' placeholder signature (edoc_new.edxml), as SDK clients send it (the same bytes
+#: as in bench/edxml_bench.py): unprefixed, so in the QCVN namespace; the node classifies it
+#: ``placeholder`` from the parsed header.
+SDK_PLACEHOLDER_SIGNATURE = b"""      <Signature>
+        <SignedInfo>
+          <CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315" />
+          <SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1" />
+          <Reference URI="">
+            <Transforms>
+              <Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature" />
+              <Transform Algorithm="http://www.w3.org/TR/xml-exc-c14n#" />
+            </Transforms>
+            <DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1" />
+            <DigestValue>FwgIqsSYJshUS2+wlOM61L+q7Aw=</DigestValue>
+          </Reference>
+        </SignedInfo>
+        <SignatureValue>GbVb8n9+qFxz466Ag0sbpVdLPs2R0+9JBekp12UyarAZjoG0W/kPZZJ1auRZDcNcrSwzgkQMpqrjwxcy3ejzbY/ON5USUPgoYNYM8p4wsgQpEAeQaZ+EWLkkEBxYjb+iWEiAjYuJI7gtJoOyENcOK4fO050SXp2ctOc32LJMA5eEI6Hw7sxhc2LAgcPiynJHdDW2Z+eut6QZiUsbIF9+S3T6u/tfLImw39dgSlCxupwLPHepxuiLOqyd08HeJGCZufg9WqRBVyLFM76uCIaPRP5wwAdx72GVjPcG2kh+2jjrt7fqtJOufJzCObtQgPgBqIvDiZCGoOM41OQMiqtF3w==</SignatureValue>
+        <KeyInfo>
+          <X509Data>
+            <X509SubjectName>CN=user05</X509SubjectName>
+            <X509Certificate>MIIFqTCCBJG</X509Certificate>
+          </X509Data>
+        </KeyInfo>
+      </Signature>
+"""
+
+
+# ------------------------------------------------------------------------------------------------
+# Agencies, systems and packages
+
+
+@dataclass(frozen=True)
+class Party:
+    """One connected system acting for one agency (exact-code grant)."""
+
+    system_id: str
+    secret: str
+    code: str  # QCVN 102 form, as sent in From/OrganId and To/OrganId
+    short: str  # QĐ 20 form (H14.01)
+    name: str
+
+
+def party(role: str, parent: str, number: int) -> Party:
+    return Party(
+        system_id=f"bench-{role}{number:02d}",
+        secret=secrets.token_urlsafe(24),
+        code=f"000.00.{number:02d}.{parent}",
+        short=f"{parent}.{number:02d}",
+        name=f"[BENCH] {'Đơn vị gửi' if role == 's' else 'Đơn vị nhận'} số {number:02d}",
+    )
+
+
+def registry_csv(parties: Iterable[Party]) -> str:
+    """The bundled registry plus the benchmark's agencies (level 2, marked demo)."""
+    from identifiers import Registry
+
+    lines = Registry.load_default().to_csv_text().rstrip("\n").split("\n")
+    for p in parties:
+        parent = p.short.split(".")[0]
+        lines.append(f"{p.short},{p.code},{p.name},{parent},2,,,,active,,,,true,benchmark only,")
+    return "\n".join(lines) + "\n"
+
+
+def pdf_bytes(size: int, seed: int) -> bytes:
+    """A PDF-looking file of exactly ``size`` bytes (incompressible body, like a scanned PDF)."""
+    head = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\nstream\n"
+    tail = b"\nendstream\n%%EOF\n"
+    return head + random.Random(seed).randbytes(size - len(head) - len(tail)) + tail  # noqa: S311
+
+
+CONTENT = (
+    "Thực hiện Quyết định số 28/2018/QĐ-TTg của Thủ tướng Chính phủ về việc gửi, nhận văn bản "
+    "điện tử giữa các cơ quan trong hệ thống hành chính nhà nước, Ủy ban nhân dân tỉnh đề nghị "
+    "các cơ quan, đơn vị gửi, nhận văn bản điện tử có ký số qua Trục liên thông văn bản quốc gia "
+    "và cập nhật trạng thái xử lý kịp thời."
+)
+PLACES = (
+    "Như trên",
+    "Văn phòng Chính phủ",
+    "Bộ Thông tin và Truyền thông",
+    "Chủ tịch, các Phó Chủ tịch UBND tỉnh",
+    "Các sở, ban, ngành tỉnh",
+    "UBND các huyện, thành phố",
+    "Lưu: VT, KSTT",
+)
+
+
+def document_package(
+    sender: Party, receiver: Party, number: str, attachment: bytes
+) -> tuple[bytes, str]:
+    """A new-document package of ~5 KB of header and one PDF, to one recipient; (bytes, edXML id).
+
+    The header is sized like the edXML benchmark's: sender with contact fields, Vietnamese subject
+    and content, signer, due date, seven ``ToPlaces``, trace, ``Bussiness`` with staff,
+    manifest and the SDK placeholder signature; ``To`` names only ``receiver``, so one package is
+    one copy.
+    """
+    document_id = f"{sender.code},{PROMULGATED:%Y/%m/%d},{number}/{NOTATION}"
+    header = DocumentHeader(
+        from_=Organization(
+            sender.code,
+            sender.name,
+            organ_add="Số 011 Hoàng Đình Giong, thành phố Cao Bằng",
+            email="vanthu@caobang.gov.vn",
+        ),
+        to=[Organization(receiver.code, receiver.name)],
+        document_id=document_id,
+        code=DocumentCode(number, NOTATION),
+        promulgation=PromulgationInfo("Cao Bằng", PROMULGATED),
+        document_type=DocumentType("2", "0", "Công văn"),
+        subject="V/v triển khai liên thông văn bản điện tử qua Trục liên thông văn bản quốc gia",
+        content=CONTENT,
+        signer=SignerInfo("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn Ánh"),
+        due_date=date(2026, 12, 31),
+        to_places=list(PLACES),
+        other=OtherInfo(
+            priority=Priority.THUONG,
+            page_amount="3",
+            promulgation_amount="12",
+        ),
+        steering_type="1",
+    )
+    name = f"{number}-{NOTATION}.pdf"
+    pkg = DocumentPackage(
+        header=header,
+        traces=[TraceEntry(sender.code, datetime(2026, 11, 20, 9, 15, 0, tzinfo=VN_TZ))],
+        business=Business(
+            doc_type=BusinessDocType.NEW,
+            reason="Văn bản điện tử mới",
+            paper="0",
+            staff=StaffInfo("Văn thư", "Hoàng Thị Thu Hà"),
+        ),
+        manifest=[ManifestReference("cid:1", "application/pdf", f"Công văn số {number}", name)],
+        attachments=[Attachment.from_bytes(attachment, content_id="cid:1", attachment_name=name)],
+    )
+    data = build(pkg)
+    at = data.index(HEADER_END)
+    return data[:at].rstrip(b" ") + SDK_PLACEHOLDER_SIGNATURE + b"    " + data[at:], document_id
+
+
+def status_package(reporter: Party, sender: Party, number: str, document_id: str) -> bytes:
+    """Status 01 (đã đến) from ``reporter`` about the document ``sender`` sent it."""
+    pkg = StatusPackage(
+        from_=Organization(reporter.code, reporter.name),
+        response_for=ResponseFor(sender.code, f"{number}/{NOTATION}", PROMULGATED, document_id),
+        staff=StaffInfo("Văn thư", "Trần Thị Bình", "vanthu@nghean.gov.vn", "0912000001"),
+        status_code=StatusCode("01"),
+        description="Đã đến",
+        timestamp=datetime(2026, 11, 20, 10, 0, 5, tzinfo=VN_TZ),
+    )
+    return build(pkg)
+
+
+def edxml_id(data: bytes) -> str:
+    """The first ``DocumentId`` of a package: the document's own, or a status's ResponseFor one."""
+    start = data.index(DOC_ID_OPEN) + len(DOC_ID_OPEN)
+    return data[start : data.index(DOC_ID_CLOSE, start)].decode()
+
+
+@dataclass
+class Doc:
+    """One package of a phase and what happened to it (wall-clock seconds)."""
+
+    edxml_id: str
+    sender: Party
+    receiver: Party
+    data: bytes
+    status: bytes
+    sent_at: float = 0.0
+    answered_at: float = 0.0
+    doc_id: str = ""
+    seen_at: float = 0.0
+    done_at: float = 0.0
+
+
+def make_docs(
+    tag: str, count: int, senders: Sequence[Party], receivers: Sequence[Party], attachment: bytes
+) -> list[Doc]:
+    """``count`` distinct packages, senders and receivers round-robin (receiver = n mod M)."""
+    docs = []
+    for n in range(count):
+        sender, receiver = senders[n % len(senders)], receivers[n % len(receivers)]
+        number = f"{tag}{n + 1}"
+        data, doc_id = document_package(sender, receiver, number, attachment)
+        docs.append(
+            Doc(doc_id, sender, receiver, data, status_package(receiver, sender, number, doc_id))
+        )
+    return docs
+
+
+# ------------------------------------------------------------------------------------------------
+# The node, in a child process: create_app + lifespan + systems + uvicorn on a loopback socket
+
+
+class StageTimers:
+    """``--stages``: wall-clock timers around the node's stages, installed in the node process.
+
+    cProfile attributes time wrongly across SQLAlchemy's greenlet switches and counts every
+    coroutine resumption as a call; these wrappers time each call from entry to return, awaits
+    included (so a slow stage may be waiting: for a pool connection, the broker, the loop). The
+    node's code is not changed: its functions are wrapped at start-up, in this process only.
+    Also sampled every 10 ms: the event-loop lag and the connections checked out of the pool.
+    """
+
+    def __init__(self) -> None:
+        self.calls: dict[str, list[float]] = {}
+        self.values: dict[str, list[float]] = {}
+
+    def record(self, name: str, seconds: float) -> None:
+        self.calls.setdefault(name, []).append(seconds)
+
+    def value(self, name: str, value: float) -> None:
+        self.values.setdefault(name, []).append(value)
+
+    def wrap(self, owner: Any, attr: str, name: str) -> None:
+        fn = owner[attr] if isinstance(owner, dict) else getattr(owner, attr)
+        timers = self
+        if asyncio.iscoroutinefunction(fn):
+
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return await fn(*args, **kwargs)
+                finally:
+                    timers.record(name, time.perf_counter() - t0)
+
+            wrapper: Any = async_wrapper
+        else:
+
+            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+                t0 = time.perf_counter()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    timers.record(name, time.perf_counter() - t0)
+
+            wrapper = sync_wrapper
+        wrapper.__name__ = getattr(fn, "__name__", attr)
+        wrapper.__wrapped__ = fn
+        if isinstance(owner, dict):
+            owner[attr] = wrapper
+        else:
+            setattr(owner, attr, wrapper)
+
+    def install(self) -> None:
+        """Wrap the stages of the VXP API, the use cases, the store, the relay and the router."""
+        from connectors.bus.memory import MemoryBus
+        from connectors.bus.rabbit import RabbitBus
+        from gateway.api.vxp import auth, routes
+        from gateway.core import accept, exchange, secrets
+        from gateway.store.repository import SqlStore
+        from gateway.workers.relay import OutboxRelay
+        from gateway.workers.router import Router
+
+        for action in list(routes.ACTIONS):
+            self.wrap(routes.ACTIONS, action, f"api {action} (whole action)")
+        self.wrap(routes, "authenticate", "api authenticate (HMAC + 2 store calls)")
+        self.wrap(auth, "verify_signed_headers", "api verify_signed_headers (HMAC)")
+        self.wrap(routes, "extract_document", "api extract_document (hash-file check)")
+        self.wrap(routes, "_read_body", "api _read_body")
+        for name in ("send", "pull_list", "fetch", "confirm", "vxp_secret", "sent"):
+            self.wrap(exchange.Exchange, name, f"core Exchange.{name}")
+        self.wrap(exchange, "append_trace", "core append_trace (fetch)")
+        self.wrap(secrets.SecretBox, "open", "core SecretBox.open (Fernet)")
+        self.wrap(accept.Acceptor, "accept", "core Acceptor.accept")
+        self.wrap(accept.Acceptor, "_check_package", "core Acceptor._check_package")
+        self.wrap(accept, "read_package", "core read_package")
+        self.wrap(accept, "validate", "core validate (deep)")
+        self.wrap(accept, "classify", "core classify")
+        for name in ("_document_plan", "_status_plan", "_recipients", "_concerned_copy"):
+            self.wrap(accept.Acceptor, name, f"core Acceptor.{name}")
+        for name in (
+            "get_system", "system_secret", "grants", "find_existing", "find_semantic_duplicate",
+            "find_document", "deliveries_of", "accept", "load_package", "get_delivery",
+            "pull_list", "record_fetch", "confirm", "make_available", "sent_rows",
+            "outbox_pending", "mark_published",
+        ):  # fmt: skip
+            self.wrap(SqlStore, name, f"store {name}")
+        self.wrap(OutboxRelay, "drain_once", "relay drain_once")
+        self.wrap(RabbitBus, "publish", "bus RabbitBus.publish (confirmed)")
+        self.wrap(MemoryBus, "publish", "bus MemoryBus.publish")
+        self.wrap(Router, "handle", "router handle")
+
+        timers = self
+        original = OutboxRelay.drain_once
+
+        async def counting_drain(relay: Any) -> int:
+            count: int = await original(relay)
+            if count:
+                timers.value("relay rows per non-empty drain", count)
+            return count
+
+        OutboxRelay.drain_once = counting_drain  # type: ignore[method-assign]
+
+    async def sample(self, engine: Any) -> None:
+        """Every 10 ms: how late the loop wakes us, and how many pool connections are out."""
+        loop = asyncio.get_running_loop()
+        while True:
+            t0 = loop.time()
+            await asyncio.sleep(0.01)
+            self.value("event-loop lag (ms)", (loop.time() - t0 - 0.01) * 1000)
+            pool = engine.pool
+            if hasattr(pool, "checkedout"):
+                self.value("pool connections checked out", pool.checkedout())
+
+    def dump(self, path: Path) -> None:
+        report = {
+            "calls": {k: v for k, v in self.calls.items()},
+            "values": {k: v for k, v in self.values.items()},
+        }
+        path.write_text(json.dumps(report), encoding="utf-8")
+        self.calls, self.values = {}, {}
+
+
+def stages_report(path: Path, seconds: float, docs: int) -> str:
+    """The stage timers of one phase as a table, largest total first."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    lines = [
+        f"{'stage (wall clock per call, awaits included)':<52} {'calls':>6} {'total s':>8} "
+        f"{'ms/doc':>7} {'mean ms':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    ]
+    rows = sorted(data["calls"].items(), key=lambda kv: -sum(kv[1]))
+    for name, values in rows:
+        total = sum(values)
+        lines.append(
+            f"{name:<52} {len(values):>6} {total:>8.2f} {total / docs * 1000:>7.1f} "
+            f"{total / len(values) * 1000:>8.2f} {pct(values, 50) * 1000:>7.2f} "
+            f"{pct(values, 99) * 1000:>7.2f} {max(values) * 1000:>7.2f}"
+        )
+    for name, values in data["values"].items():
+        lines.append(
+            f"{name:<52} {len(values):>6} samples: mean {statistics.mean(values):.1f}, "
+            f"p50 {pct(values, 50):.1f}, p99 {pct(values, 99):.1f}, max {max(values):.1f}"
+        )
+    lines.append(f"(phase {seconds:.1f} s, {docs} documents)")
+    return "\n".join(lines)
+
+
+def node_main(config_path: str) -> None:
+    """``--_node CONFIG``: serve one node; commands on stdin (``profile NAME``, ``stop``)."""
+    config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    asyncio.run(_serve_node(config))
+
+
+async def _serve_node(config: dict[str, Any]) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.core.clock import SystemClock
+    from gateway.core.secrets import SecretBox
+    from gateway.core.systems import SystemAdmin
+    from gateway.settings import Settings
+
+    if config.get("patch"):
+        # --patch: an experiment (a proposed fix) applied in this process only, gateway/ untouched.
+        runpy.run_path(config["patch"])
+    profile_dir = config.get("profile_dir")
+    profiler = cProfile.Profile() if profile_dir and config.get("cprofile") else None
+    timers = StageTimers() if profile_dir and config.get("stages") else None
+    if timers is not None:
+        timers.install()
+    settings = Settings(_env_file=None, **config["settings"])  # type: ignore[call-arg]
+    app = create_app(settings)
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says TCP (base_events._set_nodelay); with proto 0 every keep-alive answer
+    # written in two parts waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async with app.router.lifespan_context(app):
+        runtime = app.state.runtime
+        admin = SystemAdmin(
+            runtime.store,
+            SecretBox(settings.secret_key.get_secret_value()),
+            runtime.registry,
+            SystemClock(),
+        )
+        for system_id, secret, grant in config["systems"]:
+            await admin.add(system_id, [grant], secret=secret)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                lifespan="off",  # entered above, so that the systems exist before serving
+                log_config=None,
+                log_level=settings.log_level.lower(),
+                access_log=False,
+                server_header=False,
+                timeout_keep_alive=15,  # as `python -m gateway serve`
+            )
+        )
+
+        async def commands() -> None:
+            nonlocal profiler
+            while True:
+                line = (await reader.readline()).decode().strip()
+                if not line or line == "stop":
+                    server.should_exit = True
+                    return
+                name = line.partition(" ")[2]
+                if profiler is not None and profile_dir:
+                    profiler.disable()
+                    if name != "-":
+                        profiler.dump_stats(str(Path(profile_dir) / f"{name}.pstats"))
+                    profiler = cProfile.Profile()
+                    profiler.enable()
+                if timers is not None and profile_dir:
+                    timers.dump(Path(profile_dir) / f"{name}.stages.json")
+                print("OK", flush=True)
+
+        task = asyncio.create_task(commands())
+        sampler = (
+            asyncio.create_task(timers.sample(runtime.store.engine)) if timers is not None else None
+        )
+        print(f"READY {port}", flush=True)
+        if profiler is not None:
+            profiler.enable()
+        await server.serve(sockets=[sock])
+        if profiler is not None:
+            profiler.disable()
+        for background in (task, sampler):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+    print("STOPPED", flush=True)
+
+
+class NodeProcess:
+    """The child process serving the node, and its stdin/stdout command channel."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+        self.proc = proc
+        self.port = port
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @classmethod
+    async def start(cls, config_path: Path, log_path: Path) -> NodeProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        with log_path.open("wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                __file__,
+                "--_node",
+                str(config_path),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+                env=env,
+                cwd=str(ROOT),
+            )
+        try:
+            line = await asyncio.wait_for(cls._line(proc), 120)
+        except TimeoutError:
+            proc.kill()
+            raise SystemExit(
+                f"error: the node did not start within 120 s; see {log_path}"
+            ) from None
+        if not line.startswith("READY "):
+            await proc.wait()
+            raise SystemExit(f"error: the node failed to start ({line!r}); log:\n{_tail(log_path)}")
+        return cls(proc, int(line.split()[1]))
+
+    @staticmethod
+    async def _line(proc: asyncio.subprocess.Process) -> str:
+        assert proc.stdout is not None
+        return (await proc.stdout.readline()).decode().strip()
+
+    async def command(self, line: str) -> str:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        await self.proc.stdin.drain()
+        return await asyncio.wait_for(self._line(self.proc), 120)
+
+    async def stop(self) -> None:
+        if self.proc.returncode is not None:
+            return
+        with contextlib.suppress(ConnectionError, TimeoutError):
+            await self.command("stop")
+        try:
+            await asyncio.wait_for(self.proc.wait(), 60)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# ------------------------------------------------------------------------------------------------
+# Store and broker: facts, polling, results, clean-up
+
+
+class StoreReader:
+    """Read-only queries on the node's database from the benchmark process."""
+
+    def __init__(self, url: str, schema: str | None) -> None:
+        from gateway.store.database import create_engine
+
+        self.engine = create_engine(url, schema=schema, pool_size=2)
+
+    async def version(self) -> str:
+        async with self.engine.connect() as c:
+            if self.engine.dialect.name == "postgresql":
+                return "PostgreSQL " + str(await c.scalar(text("SHOW server_version")))
+            return "SQLite " + str(await c.scalar(text("SELECT sqlite_version()")))
+
+    async def available(self, system_ids: Sequence[str]) -> int:
+        query = text(
+            "SELECT count(*) FROM deliveries WHERE state = 'available' AND system_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        async with self.engine.connect() as c:
+            return int(await c.scalar(query, {"ids": list(system_ids)}) or 0)
+
+    async def copies(self, document_ids: Sequence[str]) -> list[tuple[datetime, datetime | None]]:
+        """(documents.accepted_at, deliveries.available_at) of each copy of the documents."""
+        from gateway.store.tables import DeliveryRow, DocumentRow
+
+        query = text(
+            "SELECT d.accepted_at, c.available_at FROM deliveries c "
+            "JOIN documents d ON d.document_id = c.document_id WHERE d.document_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        accepted_type = DocumentRow.__table__.c.accepted_at.type
+        available_type = DeliveryRow.__table__.c.available_at.type
+        query = query.columns(accepted_at=accepted_type, available_at=available_type)
+        async with self.engine.connect() as c:
+            rows = await c.execute(query, {"ids": list(document_ids)})
+            return [(r[0], r[1]) for r in rows]
+
+    async def drop(self, schema: str | None) -> None:
+        if schema:
+            async with self.engine.begin() as c:
+                await c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def rabbit_version(url: str) -> str:
+    import aio_pika
+
+    connection = await aio_pika.connect(url)
+    try:
+        props = connection.transport.connection.server_properties
+        return f"RabbitMQ {props.get('version', '?')}"
+    finally:
+        await connection.close()
+
+
+async def drop_bus(url: str, prefix: str, delays: tuple[float, ...]) -> None:
+    """Delete the queues and exchanges the node declared under ``prefix``."""
+    import aio_pika
+
+    from connectors.bus import RetryPolicy, topology
+    from gateway.runtime import TOPICS
+
+    described = topology(prefix, TOPICS, RetryPolicy(delays=delays))
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in described["queues"]:
+            await channel.queue_delete(queue["name"])
+        for exchange in described["exchanges"]:
+            await channel.exchange_delete(exchange["name"])
+
+
+# ------------------------------------------------------------------------------------------------
+# CPU accounting from /proc (Linux): who burnt the cores during a phase
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_RABBIT = ("beam.smp", "erl_child_setup", "epmd", "inet_gethost")
+
+
+def cpu_snapshot(node_pid: int | None) -> dict[int, tuple[str, float]]:
+    """Per process: (component, CPU seconds used so far, user + system)."""
+    out: dict[int, tuple[str, float]] = {}
+    me = os.getpid()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        if pid == node_pid:
+            group = "node"
+        elif pid == me:
+            group = "clients"
+        elif comm == "postgres":
+            group = "postgres"
+        elif comm in _RABBIT or comm.startswith("erl"):
+            group = "rabbitmq"
+        else:
+            group = "other"
+        out[pid] = (group, seconds)
+    return out
+
+
+def cpu_delta(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds by component between two snapshots (processes that ended are not counted)."""
+    out: dict[str, float] = {}
+    for pid, (group, seconds) in after.items():
+        out[group] = out.get(group, 0.0) + seconds - before.get(pid, (group, 0.0))[1]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# The connected systems
+
+
+async def limited(items: Sequence[Any], limit: int, fn: Callable[[Any], Awaitable[None]]) -> None:
+    """Run ``fn`` on every item, at most ``limit`` at a time; the first error cancels the rest."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(item: Any) -> None:
+        async with semaphore:
+            await fn(item)
+
+    async with asyncio.TaskGroup() as group:
+        for item in items:
+            group.create_task(one(item))
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+@dataclass
+class Fleet:
+    """One VxpClient per system, over real HTTP to the node."""
+
+    endpoint: str
+    clients: dict[str, VxpClient] = field(default_factory=dict)
+
+    def client(self, p: Party) -> VxpClient:
+        if p.system_id not in self.clients:
+            self.clients[p.system_id] = VxpClient(
+                self.endpoint,
+                p.system_id,
+                p.secret,
+                timeout=httpx.Timeout(60.0, connect=10.0),
+                retry=ClientRetry(attempts=1),  # a failed call is an error of the run
+            )
+        return self.clients[p.system_id]
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.aclose()
+
+
+@dataclass
+class Phase:
+    """What one phase measured."""
+
+    name: str
+    docs: list[Doc]
+    started: float = 0.0
+    sent: float = 0.0  # last sendEdoc answer
+    finished: float = 0.0  # last copy available (ingest) / last status confirmed (lifecycle)
+    copies: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    polls: int = 0
+    empty_polls: int = 0
+
+
+async def send_all(
+    fleet: Fleet, phase: Phase, docs: Sequence[Doc], index: dict[str, Doc] | None = None
+) -> None:
+    """One sender: its packages one after the other (one sendEdoc in flight)."""
+    for doc in docs:
+        client = fleet.client(doc.sender)
+        doc.sent_at = time.time()
+        doc.doc_id = await client.send_edoc(doc.data, from_code=doc.sender.code)
+        doc.answered_at = time.time()
+        if index is not None:
+            index[doc.doc_id] = doc
+    phase.sent = max(phase.sent, time.time())
+
+
+async def receive_loop(
+    fleet: Fleet,
+    phase: Phase,
+    me: Party,
+    by_doc_id: dict[str, Doc],
+    by_edxml: dict[str, Doc],
+    stop: asyncio.Event,
+    concurrency: int,
+    poll: float,
+) -> None:
+    """A receiving system: pull the list, then fetch, confirm and answer status 01 for each item."""
+    client = fleet.client(me)
+
+    async def handle(item: Any) -> None:
+        data = await client.get_edoc(item.doc_id)
+        doc = by_edxml[edxml_id(data)]
+        await client.update_status(item.doc_id, "done")
+        await client.send_edoc(doc.status, from_code=me.code, messagetype="status")
+
+    while not stop.is_set():
+        items = await client.get_received_edoc_list("edoc")
+        phase.polls += 1
+        if not items:
+            phase.empty_polls += 1
+            await pause(stop, poll)
+            continue
+        now = time.time()
+        for item in items:
+            doc = by_doc_id.get(str(item.extra.get("senderDocId", "")))
+            if doc is not None and not doc.seen_at:
+                doc.seen_at = now
+        await limited(items, concurrency, handle)
+
+
+async def status_loop(
+    fleet: Fleet,
+    phase: Phase,
+    me: Party,
+    by_edxml: dict[str, Doc],
+    remaining: list[int],
+    done: asyncio.Event,
+    stop: asyncio.Event,
+    concurrency: int,
+    poll: float,
+) -> None:
+    """A sending system: pull its statuses, fetch and confirm each; count finished documents."""
+    client = fleet.client(me)
+
+    async def handle(item: Any) -> None:
+        data = await client.get_edoc(item.doc_id)
+        await client.update_status(item.doc_id, "done")
+        doc = by_edxml.get(edxml_id(data))
+        if doc is not None and not doc.done_at:
+            doc.done_at = time.time()
+            remaining[0] -= 1
+            if remaining[0] == 0:
+                phase.finished = doc.done_at
+                done.set()
+
+    while not stop.is_set():
+        items = await client.get_received_edoc_list("status")
+        phase.polls += 1
+        if not items:
+            phase.empty_polls += 1
+            await pause(stop, poll)
+            continue
+        await limited(items, concurrency, handle)
+
+
+def _by_sender(docs: Sequence[Doc]) -> dict[str, list[Doc]]:
+    out: dict[str, list[Doc]] = {}
+    for doc in docs:
+        out.setdefault(doc.sender.system_id, []).append(doc)
+    return out
+
+
+async def run_lifecycle(
+    fleet: Fleet,
+    phase: Phase,
+    senders: Sequence[Party],
+    receivers: Sequence[Party],
+    args: argparse.Namespace,
+    limit_s: float,
+) -> None:
+    """Send every package and drive each through the full lifecycle; returns when all are done."""
+    docs = phase.docs
+    by_edxml = {d.edxml_id: d for d in docs}
+    by_doc_id: dict[str, Doc] = {}
+    remaining = [len(docs)]
+    done, stop = asyncio.Event(), asyncio.Event()
+
+    phase.started = time.time()
+    try:
+        async with asyncio.timeout(limit_s), asyncio.TaskGroup() as group:
+            for p in receivers:
+                group.create_task(
+                    receive_loop(
+                        fleet, phase, p, by_doc_id, by_edxml, stop, args.concurrency, args.poll
+                    )
+                )
+            for p in senders:
+                group.create_task(
+                    status_loop(
+                        fleet,
+                        phase,
+                        p,
+                        by_edxml,
+                        remaining,
+                        done,
+                        stop,
+                        args.concurrency,
+                        args.poll,
+                    )
+                )
+            for batch in _by_sender(docs).values():
+                group.create_task(send_all(fleet, phase, batch, by_doc_id))
+            await done.wait()
+            stop.set()
+    except TimeoutError:
+        raise SystemExit(
+            f"error: {phase.name}: {remaining[0]} of {len(docs)} documents did not finish their "
+            f"lifecycle within {limit_s:.0f} s"
+        ) from None
+
+
+async def run_ingest(
+    fleet: Fleet, phase: Phase, store: StoreReader, receivers: Sequence[Party], limit_s: float
+) -> None:
+    """Send every package to receivers that never pull; wait until every copy is available."""
+    phase.started = time.time()
+    ids = [p.system_id for p in receivers]
+    try:
+        async with asyncio.timeout(limit_s):
+            async with asyncio.TaskGroup() as group:
+                for batch in _by_sender(phase.docs).values():
+                    group.create_task(send_all(fleet, phase, batch))
+            # Polling the database: the node announces nothing to wait on.
+            while await store.available(ids) < len(phase.docs):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise SystemExit(
+            f"error: {phase.name}: copies not all available within {limit_s:.0f} s"
+        ) from None
+
+
+@dataclass
+class CallCost:
+    """One request kind sent one at a time: node and PostgreSQL CPU per call, latency."""
+
+    label: str
+    calls: int
+    node_ms: float
+    postgres_ms: float
+    p50_ms: float
+    per_doc: int  # how many of these one lifecycle document costs (0: not counted)
+
+
+async def per_call_costs(
+    fleet: Fleet,
+    node: NodeProcess,
+    store: StoreReader,
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+) -> list[CallCost]:
+    """Each step of the lifecycle, one call at a time (no contention): what does a call cost?
+
+    The node's CPU is read from /proc before and after ``n`` sequential calls (``4 n`` for the
+    cheap ones: /proc counts 10 ms ticks); sends include
+    the background relay and router work they cause (the phase ends when every copy is available).
+    """
+    out: list[CallCost] = []
+    send, receive = fleet.client(sender), fleet.client(receiver)
+    docs = make_docs("C", n, [sender], [receiver], attachment)
+
+    async def measure(
+        label: str,
+        per_doc: int,
+        calls: Sequence[Callable[[], Awaitable[Any]]],
+        settle: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[Any]:
+        results: list[Any] = []
+        latencies: list[float] = []
+        before = cpu_snapshot(node.pid)
+        for call in calls:
+            t0 = time.perf_counter()
+            results.append(await call())
+            latencies.append(time.perf_counter() - t0)
+        if settle is not None:
+            await settle()
+        used = cpu_delta(before, cpu_snapshot(node.pid))
+        out.append(
+            CallCost(
+                label,
+                len(calls),
+                used.get("node", 0.0) / len(calls) * 1000,
+                used.get("postgres", 0.0) / len(calls) * 1000,
+                pct(latencies, 50) * 1000,
+                per_doc,
+            )
+        )
+        return results
+
+    async def available(system_id: str, count: int) -> None:
+        async with asyncio.timeout(120):
+            while await store.available([system_id]) < count:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+
+    async with httpx.AsyncClient(base_url=fleet.endpoint.removesuffix("/vxp")) as http:
+        await measure("GET /healthz (HTTP stack, no auth, no store)", 0, [
+            lambda: http.get("/healthz") for _ in range(4 * n)
+        ])  # fmt: skip
+    await measure("countReceiveEdoc (auth + 1 count)", 0, [receive.count_receive_edoc] * 4 * n)
+    await measure("getReceivedEdocList, empty list", 0, [
+        lambda: receive.get_received_edoc_list("edoc") for _ in range(4 * n)
+    ])  # fmt: skip
+    base = await store.available([receiver.system_id])
+    await measure(
+        "sendEdoc document + relay + router",
+        1,
+        [partial_send(send, d.data, sender.code, "edoc") for d in docs],
+        lambda: available(receiver.system_id, base + n),
+    )
+    items = await receive.get_received_edoc_list("edoc")
+    await measure(f"getReceivedEdocList, {len(items)} items", 0, [
+        lambda: receive.get_received_edoc_list("edoc") for _ in range(10)
+    ])  # fmt: skip
+    ids = [i.doc_id for i in items]
+    await measure("getEdoc document (≈190 KB JSON answer)", 1, [
+        partial_get(receive, i) for i in ids
+    ])  # fmt: skip
+    await measure("updateStatus done (document)", 1, [
+        partial_done(receive, i) for i in ids
+    ])  # fmt: skip
+    base = await store.available([sender.system_id])
+    await measure(
+        "sendEdoc status 01 + relay + router",
+        1,
+        [partial_send(receive, d.status, receiver.code, "status") for d in docs],
+        lambda: available(sender.system_id, base + n),
+    )
+    statuses = await send.get_received_edoc_list("status")
+    ids = [i.doc_id for i in statuses]
+    await measure("getEdoc status", 1, [partial_get(send, i) for i in ids])
+    await measure("updateStatus done (status)", 1, [partial_done(send, i) for i in ids])
+    return out
+
+
+def partial_send(
+    client: VxpClient, data: bytes, code: str, kind: str
+) -> Callable[[], Awaitable[str]]:
+    return lambda: client.send_edoc(data, from_code=code, messagetype=kind)
+
+
+def partial_get(client: VxpClient, doc_id: str) -> Callable[[], Awaitable[bytes]]:
+    return lambda: client.get_edoc(doc_id)
+
+
+def partial_done(client: VxpClient, doc_id: str) -> Callable[[], Awaitable[Any]]:
+    return lambda: client.update_status(doc_id, "done")
+
+
+class PySpy:
+    """``--py-spy BIN``: sample the node process during a phase (collapsed stacks, no idle)."""
+
+    def __init__(self, binary: str, pid: int, out: Path) -> None:
+        self.binary, self.pid, self.out = binary, pid, out
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            self.binary, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw",
+            "--output", str(self.out), "--nonblocking",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        try:
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
+            self.proc.kill()
+
+
+#: Where a frame's file says the time went (first match wins), for the py-spy summary.
+LIBRARIES = (
+    ("sqlalchemy/", "SQLAlchemy (ORM, Core, asyncio adapter)"),
+    ("asyncpg/", "asyncpg"),
+    ("greenlet", "greenlet"),
+    ("aiosqlite/", "aiosqlite"),
+    ("sqlite3/", "sqlite3"),
+    ("uvicorn/", "uvicorn (h11 protocol)"),
+    ("h11/", "h11"),
+    ("starlette/", "Starlette"),
+    ("fastapi/", "FastAPI"),
+    ("pydantic", "pydantic"),
+    ("structlog/", "structlog"),
+    ("logging/", "logging"),
+    ("aio_pika/", "aio-pika"),
+    ("aiormq/", "aiormq"),
+    ("pamqp/", "pamqp"),
+    ("cryptography/", "cryptography"),
+    ("lxml", "lxml"),
+    ("/edxml/", "edxml"),
+    ("/identifiers/", "identifiers"),
+    ("/connectors/", "connectors"),
+    ("/gateway/", "gateway"),
+    ("asyncio/", "asyncio event loop"),
+    ("json/", "json"),
+)
+
+
+def _library(frame: str) -> str:
+    for needle, label in LIBRARIES:
+        if needle in frame:
+            return label
+    return "other (stdlib, C)"
+
+
+def py_spy_report(path: Path, top: int) -> str:
+    """Self time by library, and the functions with the most self and inclusive samples."""
+    self_by_lib: dict[str, int] = {}
+    self_by_fn: dict[str, int] = {}
+    incl_by_fn: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        # py-spy writes paths under the working directory relative ("gateway/store/...").
+        stack = stack.replace(" (gateway/", " (/gateway/").replace(" (edxml/", " (/edxml/")
+        stack = stack.replace(" (connectors/", " (/connectors/")
+        stack = stack.replace(" (identifiers/", " (/identifiers/")
+        frames = [f.split(" (", 1) for f in stack.split(";") if not f.startswith("process ")]
+        names = [f"{fn} ({where.rsplit(':', 1)[0][-60:]}" for fn, where in (
+            (pair[0], pair[1] if len(pair) > 1 else "?)") for pair in frames
+        )]  # fmt: skip
+        if not names:
+            continue
+        self_by_fn[names[-1]] = self_by_fn.get(names[-1], 0) + count
+        self_by_lib[_library(stack.split(";")[-1])] = (
+            self_by_lib.get(_library(stack.split(";")[-1]), 0) + count
+        )
+        for name in set(names):
+            incl_by_fn[name] = incl_by_fn.get(name, 0) + count
+    if not total:
+        return "(no samples)"
+    lines = [f"{total} samples at 200 Hz while the node ran Python (idle not sampled)"]
+    lines.append("self time by library:")
+    for lib, count in sorted(self_by_lib.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {count / total * 100:5.1f} %  {lib}")
+    lines.append("functions by self time:")
+    for fn, count in sorted(self_by_fn.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {count / total * 100:5.1f} %  {fn}")
+    lines.append("functions by inclusive time (gateway, connectors, edxml and entry points):")
+    shown = 0
+    for fn, count in sorted(incl_by_fn.items(), key=lambda kv: -kv[1]):
+        if any(k in fn for k in ("/gateway/", "/connectors/", "/edxml/", "/identifiers/")) or (
+            any(k in fn for k in ("sqlalchemy/", "asyncpg/", "uvicorn/", "structlog/", "logging/"))
+            and count / total > 0.05
+        ):
+            lines.append(f"  {count / total * 100:5.1f} %  {fn}")
+            shown += 1
+            if shown >= top:
+                break
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+# The raw aio-pika baseline
+
+
+@dataclass
+class Baseline:
+    messages: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+async def baseline(url: str, queue_name: str, args: argparse.Namespace, messages: int) -> Baseline:
+    """N publishers (confirm each) and M consumers (ack each) on one quorum queue, 5 KB bodies."""
+    import aio_pika
+
+    body = random.Random(7).randbytes(5 * KB)  # noqa: S311
+    publishers_conn = await aio_pika.connect(url)
+    consumers_conn = await aio_pika.connect(url)
+    try:
+        setup = await publishers_conn.channel()
+        declared = await setup.declare_queue(
+            queue_name, durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await declared.purge()
+        received = [0]
+        latencies: list[float] = []
+        last = [0.0]
+        done = asyncio.Event()
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await message.ack()
+            now = time.time()
+            latencies.append(now - float(str((message.headers or {}).get("t", now))))
+            received[0] += 1
+            if received[0] == messages:
+                last[0] = now
+                done.set()
+
+        tags = []
+        for _ in range(args.receivers):
+            channel = await consumers_conn.channel()
+            await channel.set_qos(prefetch_count=args.concurrency)
+            queue = await channel.get_queue(queue_name)
+            tags.append((queue, await queue.consume(on_message)))
+
+        channels = [
+            await publishers_conn.channel(publisher_confirms=True) for _ in range(args.senders)
+        ]
+
+        async def publish(channel: aio_pika.abc.AbstractChannel, count: int) -> None:
+            for _ in range(count):
+                await channel.default_exchange.publish(
+                    aio_pika.Message(
+                        body,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        headers={"t": repr(time.time())},  # a str: AMQP floats are 32-bit
+                    ),
+                    routing_key=queue_name,
+                )
+
+        share = [
+            messages // args.senders + (i < messages % args.senders) for i in range(len(channels))
+        ]
+        started = time.time()
+        async with asyncio.timeout(120):
+            await asyncio.gather(*(publish(ch, n) for ch, n in zip(channels, share, strict=True)))
+            await done.wait()
+        for queue, tag in tags:
+            await queue.cancel(tag)
+        return Baseline(messages, last[0] - started, latencies)
+    finally:
+        with contextlib.suppress(Exception):
+            channel = await publishers_conn.channel()
+            await channel.queue_delete(queue_name)
+        await consumers_conn.close()
+        await publishers_conn.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile ``q`` (0-100) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def _revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "gateway", "connectors",
+             "edxml", "identifiers", "schemas"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown revision"
+    return rev + (" plus uncommitted work" if dirty else "")
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in (
+            Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").splitlines()
+        ):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _row(phase: str, what: str, count: str, seconds: float, rate: str, p50: str, p99: str) -> str:
+    return f"{phase:<10} {what:<58} {count:>6} {seconds:>8.2f} {rate:>9} {p50:>8} {p99:>8}"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def profile_report(path: Path, top: int) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------
+# Main
+
+
+async def run(args: argparse.Namespace) -> None:
+    t_start = time.perf_counter()
+
+    def note(msg: str) -> None:
+        print(f"[{time.perf_counter() - t_start:5.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    senders = [party("s", SENDER_PARENT, i + 1) for i in range(args.senders)]
+    receivers = [party("r", RECEIVER_PARENT, i + 1) for i in range(args.receivers)]
+    sinks = [party("i", RECEIVER_PARENT, args.receivers + i + 1) for i in range(args.receivers)]
+    everyone = [*senders, *receivers, *sinks]
+    run_id = uuid.uuid4().hex[:10]
+    schema = None if args.embedded else f"bench_{run_id}"
+    prefix = f"bench{run_id}"
+    delays = (1.0, 5.0, 30.0, 120.0, 600.0)
+
+    note("building packages")
+    attachment = pdf_bytes(100 * KB, seed=2026)
+    warm = make_docs("W", args.warmup, senders, receivers, attachment)
+    ingest = Phase("ingest", make_docs("I", args.docs, senders, sinks, attachment))
+    lifecycle = Phase("lifecycle", make_docs("L", args.docs, senders, receivers, attachment))
+    sample = ingest.docs[0].data
+    payload = len(base64.b64encode(attachment))
+    header_bytes = len(sample) - payload
+
+    baselines: list[Baseline] = []
+    bqueue = f"{prefix}.baseline"
+    if not args.embedded:
+        note("baseline: warm-up")
+        await baseline(args.amqp_url, bqueue, args, min(500, args.baseline_msgs))
+        note(f"baseline: {args.baseline_msgs} messages (1/2)")
+        baselines.append(await baseline(args.amqp_url, bqueue, args, args.baseline_msgs))
+
+    tmp = Path(tempfile.mkdtemp(prefix="exchange-bench-"))
+    settings: dict[str, Any] = {
+        "env": "dev",
+        "data_dir": str(tmp / "var"),
+        "secret_key": secrets.token_urlsafe(32),
+        "registry_file": str(tmp / "registry.csv"),
+        "log_level": args.log_level,
+        "bus_retry_delays": ",".join(f"{d:g}" for d in delays),
+    }
+    if args.embedded:
+        database_url = f"sqlite+aiosqlite:///{(tmp / 'var' / 'gateway.db').as_posix()}"
+    else:
+        database_url = args.database_url
+        settings.update(
+            database_url=database_url,
+            database_schema=schema,
+            amqp_url=args.amqp_url,
+            amqp_prefix=prefix,
+            auto_migrate=True,
+            run_workers=True,
+        )
+    (tmp / "registry.csv").write_text(registry_csv(everyone), encoding="utf-8")
+    profile_dir = tmp / "profiles" if args.profile or args.stages else None
+    if profile_dir:
+        profile_dir.mkdir()
+    config = {
+        "settings": settings,
+        "systems": [(p.system_id, p.secret, p.code) for p in everyone],
+        "profile_dir": str(profile_dir) if profile_dir else None,
+        "cprofile": args.profile,
+        "stages": args.stages,
+        "patch": args.patch,
+    }
+    (tmp / "node.json").write_text(json.dumps(config), encoding="utf-8")
+
+    node: NodeProcess | None = None
+    store: StoreReader | None = None
+    fleet: Fleet | None = None
+    facts: dict[str, str] = {}
+    profiles: dict[str, str] = {}
+    costs: list[CallCost] = []
+    try:
+        note(f"starting the node (schema {schema}, prefix {prefix})")
+        node = await NodeProcess.start(tmp / "node.json", tmp / "node.log")
+        store = StoreReader(database_url, schema)
+        facts["db"] = await store.version()
+        facts["mq"] = "in-process bus" if args.embedded else await rabbit_version(args.amqp_url)
+        fleet = Fleet(f"http://127.0.0.1:{node.port}/vxp")
+        count = await fleet.client(senders[0]).count_receive_edoc()  # a real round trip
+        assert count == 0
+        timeout = 120 + args.docs * 1.0
+
+        note(f"warm-up: {len(warm)} documents through the whole lifecycle")
+        await run_lifecycle(fleet, Phase("warm-up", warm), senders, receivers, args, timeout)
+        await node.command("profile -")
+
+        note(f"ingest: {args.docs} documents, receivers not pulling")
+        spy = PySpy(args.py_spy, node.pid, tmp / "ingest.spy") if args.py_spy else None
+        if spy:
+            await spy.start()
+        before = cpu_snapshot(node.pid)
+        await run_ingest(fleet, ingest, store, sinks, timeout)
+        ingest.cpu = cpu_delta(before, cpu_snapshot(node.pid))
+        if spy:
+            await spy.stop()
+        await node.command("profile ingest")
+        ingest.copies = await store.copies([d.doc_id for d in ingest.docs])
+        ingest.finished = max(av for _, av in ingest.copies if av is not None).timestamp()
+
+        note(f"lifecycle: {args.docs} documents, full lifecycle")
+        spy = PySpy(args.py_spy, node.pid, tmp / "lifecycle.spy") if args.py_spy else None
+        if spy:
+            await spy.start()
+        before = cpu_snapshot(node.pid)
+        await run_lifecycle(fleet, lifecycle, senders, receivers, args, timeout)
+        lifecycle.cpu = cpu_delta(before, cpu_snapshot(node.pid))
+        if spy:
+            await spy.stop()
+        await node.command("profile lifecycle")
+        lifecycle.copies = await store.copies([d.doc_id for d in lifecycle.docs])
+
+        if args.calls:
+            note(f"cost per call: {args.calls} sequential calls of each kind")
+            costs = await per_call_costs(
+                fleet, node, store, senders[0], receivers[0], attachment, args.calls
+            )
+    finally:
+        if fleet is not None:
+            await fleet.close()
+        if node is not None:
+            await node.stop()
+        if store is not None:
+            if not args.keep:
+                await store.drop(schema)
+            await store.close()
+        if not args.embedded and not args.keep:
+            with contextlib.suppress(Exception):
+                await drop_bus(args.amqp_url, prefix, delays)
+        for name in ("ingest", "lifecycle"):
+            if (tmp / f"{name}.spy").exists():
+                profiles[f"py-spy of the node, {name} phase"] = py_spy_report(
+                    tmp / f"{name}.spy", args.profile_top
+                )
+        if profile_dir:  # read before the files go
+            for ph in (ingest, lifecycle):
+                path = profile_dir / f"{ph.name}.pstats"
+                if path.exists():
+                    profiles[f"cProfile of the node's event-loop thread, {ph.name} phase"] = (
+                        profile_report(path, args.profile_top)
+                    )
+                path = profile_dir / f"{ph.name}.stages.json"
+                if path.exists() and ph.finished:
+                    profiles[f"node stage timers, {ph.name} phase"] = stages_report(
+                        path, ph.finished - ph.started, len(ph.docs)
+                    )
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    if not args.embedded:
+        note(f"baseline: {args.baseline_msgs} messages (2/2)")
+        baselines.append(await baseline(args.amqp_url, bqueue, args, args.baseline_msgs))
+
+    # ---- print
+    mode = "embedded (SQLite + in-process bus), info only" if args.embedded else "services"
+    print(
+        f"Exchange benchmark: node @ {_revision()}, {datetime.now(UTC):%Y-%m-%d}, "
+        f"{'quick' if args.quick else 'full'} run, {mode}"
+    )
+    print(
+        f"machine: {os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}, "
+        f"{facts['db']}, {facts['mq']}"
+    )
+    print(
+        f"node: one process (create_app, relay + router in-process), uvicorn {version('uvicorn')} "
+        f"(h11, asyncio) on 127.0.0.1:{node.port if node else '?'}, log level {args.log_level}; "
+        f"clients: VxpClient over httpx {version('httpx')}, one process"
+    )
+    if not args.embedded:
+        print(f"  schema {schema}, RabbitMQ prefix {prefix} (both dropped)")
+    if args.patch:
+        print(f"  EXPERIMENT: node patched at start-up with {args.patch}")
+    print(
+        f"load: {args.senders} senders (one sendEdoc in flight each), {args.receivers} receivers; "
+        f"receivers and senders handle a pulled list {args.concurrency} items at a time, "
+        f"idle poll {args.poll * 1000:.0f} ms"
+    )
+    print(
+        f"packages: {args.docs} per phase, header {header_bytes / KB:.1f} KB + one 100 KB PDF "
+        f"(base64) = {len(sample) / KB:.1f} KB, one recipient each; status 01 package "
+        f"{len(ingest.docs[0].status) / KB:.1f} KB; warm-up {len(warm)} documents (untimed)"
+    )
+    print()
+    print(
+        f"{'phase':<10} {'measure':<58} {'count':>6} {'seconds':>8} {'rate/s':>9} "
+        f"{'p50 ms':>8} {'p99 ms':>8}"
+    )
+    first_ingest = min(d.sent_at for d in ingest.docs)
+    last_available = ingest.finished
+    ingest_rate = len(ingest.docs) / (last_available - first_ingest)
+    lat_ingest = [(av - ac).total_seconds() for ac, av in ingest.copies if av is not None]
+    answers = [d.answered_at - d.sent_at for d in ingest.docs]
+    print(
+        _row(
+            "ingest",
+            "accept→available (store: available_at − accepted_at)",
+            str(len(lat_ingest)),
+            last_available - first_ingest,
+            f"{ingest_rate:.1f}",
+            _ms(pct(lat_ingest, 50)),
+            _ms(pct(lat_ingest, 99)),
+        )
+    )
+    print(
+        _row(
+            "",
+            "sendEdoc (request → answer, as the senders saw it)",
+            str(len(answers)),
+            ingest.sent - first_ingest,
+            f"{len(answers) / (ingest.sent - first_ingest):.1f}",
+            _ms(pct(answers, 50)),
+            _ms(pct(answers, 99)),
+        )
+    )
+    life_seconds = lifecycle.finished - lifecycle.started
+    life_rate = len(lifecycle.docs) / life_seconds
+    whole = [d.done_at - d.sent_at for d in lifecycle.docs]
+    lat_life = [(av - ac).total_seconds() for ac, av in lifecycle.copies if av is not None]
+    seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
+    print(
+        _row(
+            "lifecycle",
+            "full lifecycle (send → … → status confirmed by the sender)",
+            str(len(whole)),
+            life_seconds,
+            f"{life_rate:.1f}",
+            _ms(pct(whole, 50)),
+            _ms(pct(whole, 99)),
+        )
+    )
+    print(
+        _row(
+            "",
+            "accept→available under full load (store)",
+            str(len(lat_life)),
+            life_seconds,
+            "",
+            _ms(pct(lat_life, 50)),
+            _ms(pct(lat_life, 99)),
+        )
+    )
+    print(
+        _row(
+            "",
+            "sendEdoc answer → first seen in a pull list (client, info)",
+            str(len(seen)),
+            life_seconds,
+            "",
+            _ms(pct(seen, 50)),
+            _ms(pct(seen, 99)),
+        )
+    )
+    base_rate = 0.0
+    if baselines:
+        for i, b in enumerate(baselines, 1):
+            print(
+                _row(
+                    "baseline" if i == 1 else "",
+                    f"aio-pika confirm + ack, 5 KB persistent, quorum ({i}/{len(baselines)})",
+                    str(b.messages),
+                    b.seconds,
+                    f"{b.rate:.1f}",
+                    _ms(pct(b.latencies, 50)),
+                    _ms(pct(b.latencies, 99)),
+                )
+            )
+        base_rate = statistics.mean(b.rate for b in baselines)
+    print()
+    print("CPU seconds by process group during each phase (% = share of one core over the phase):")
+    groups = ("node", "clients", "postgres", "rabbitmq", "other")
+    print(f"{'phase':<10} " + " ".join(f"{g:>17}" for g in groups) + f" {'node ms/doc':>12}")
+    for ph, seconds in ((ingest, last_available - first_ingest), (lifecycle, life_seconds)):
+        cells = " ".join(
+            f"{ph.cpu.get(g, 0.0):>7.2f} s ({ph.cpu.get(g, 0.0) / seconds * 100:>3.0f} %)"
+            for g in groups
+        )
+        print(f"{ph.name:<10} {cells} {ph.cpu.get('node', 0.0) / len(ph.docs) * 1000:>12.2f}")
+    print(
+        f"lifecycle pull-list calls: {lifecycle.polls} ({lifecycle.empty_polls} empty) for "
+        f"{len(lifecycle.docs)} documents"
+    )
+    busy = max(
+        ph.cpu.get("other", 0.0) / seconds
+        for ph, seconds in ((ingest, last_available - first_ingest), (lifecycle, life_seconds))
+    )
+    if busy > 0.2:
+        print(
+            f"WARNING: other processes used up to {busy * 100:.0f} % of a core during a phase: "
+            "the machine was shared, the numbers are pessimistic"
+        )
+    print()
+    if costs:
+        print(
+            f"cost per call, one call at a time ({costs[0].calls} calls of each kind, "
+            "CPU from /proc; sends include the relay and router work they cause):"
+        )
+        print(f"{'call':<52} {'node CPU ms':>11} {'postgres ms':>11} {'latency p50 ms':>14}")
+        for c in costs:
+            print(f"{c.label:<52} {c.node_ms:>11.2f} {c.postgres_ms:>11.2f} {c.p50_ms:>14.2f}")
+        per_doc = sum(c.node_ms * c.per_doc for c in costs)
+        print(
+            f"node CPU per lifecycle document (the six calls marked per document, pull lists "
+            f"not counted): {per_doc:.1f} ms → at most {1000 / per_doc:.0f} docs/s on one core"
+        )
+        print()
+    if args.embedded:
+        print("embedded run: information only, no baseline and no targets")
+    else:
+        ratio = ingest_rate / base_rate
+        print(
+            f"targets: accept→available docs/s ÷ baseline msgs/s >= {RATIO_TARGET:.2f} "
+            f"(baseline = mean of {len(baselines)} runs, {base_rate:.1f} msgs/s); "
+            f"full lifecycle >= {LIFECYCLE_TARGET:.0f} docs/s"
+        )
+        label = "accept→available / aio-pika baseline"
+        print(f"  {_verdict(ratio >= RATIO_TARGET)}  {label:<50} {ratio:8.3f}")
+        label = "full lifecycle docs/s"
+        print(f"  {_verdict(life_rate >= LIFECYCLE_TARGET)}  {label:<50} {life_rate:8.1f}")
+    print(f"(run took {time.perf_counter() - t_start:.0f} s)")
+    for title, report in profiles.items():
+        print(f"\n==== {title} ====")
+        print(report)
+    if args.keep:
+        print(f"kept: schema {schema}, prefix {prefix}, files in {tmp}")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--_node":
+        node_main(sys.argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--senders", type=int, default=8, help="sending systems (default 8)")
+    parser.add_argument("--receivers", type=int, default=4, help="receiving systems (default 4)")
+    parser.add_argument("--docs", type=int, default=0, help="documents per phase (default 600)")
+    parser.add_argument("--quick", action="store_true", help="fewer documents (200 per phase)")
+    parser.add_argument(
+        "--embedded", action="store_true", help="SQLite + in-process bus (information only)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="items of a pulled list handled at once"
+    )
+    parser.add_argument(
+        "--poll", type=float, default=0.2, help="seconds between polls of an empty list (0.2)"
+    )
+    parser.add_argument("--warmup", type=int, default=0, help="warm-up documents (default 4 N)")
+    parser.add_argument("--baseline-msgs", type=int, default=0, help="baseline messages per run")
+    parser.add_argument("--log-level", default="INFO", help="the node's log level (INFO)")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--amqp-url", default=DEFAULT_AMQP_URL)
+    parser.add_argument("--profile", action="store_true", help="cProfile the node per phase")
+    parser.add_argument("--profile-top", type=int, default=35, help="functions shown per list")
+    parser.add_argument(
+        "--stages", action="store_true", help="time the node's stages (wrappers) per phase"
+    )
+    parser.add_argument(
+        "--py-spy", metavar="BIN", help="sample the node with this py-spy binary per phase"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=-1, help="sequential calls per kind for the cost table"
+    )
+    parser.add_argument(
+        "--patch",
+        metavar="FILE",
+        help="run this Python file in the node process before it starts (measure a proposed "
+        "change without editing gateway/); the report says so",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the schema, queues and files")
+    args = parser.parse_args()
+    args.docs = args.docs or (200 if args.quick else 600)
+    args.warmup = args.warmup or 4 * args.senders
+    args.baseline_msgs = args.baseline_msgs or (1000 if args.quick else 3000)
+    if args.calls < 0:
+        args.calls = 20 if args.quick else 50
+    if args.patch:
+        args.patch = os.path.abspath(args.patch)
+    if not 1 <= args.senders <= MAX_CHILDREN:
+        parser.error(f"--senders must be 1..{MAX_CHILDREN}")
+    if not 1 <= args.receivers <= MAX_CHILDREN // 2:
+        parser.error(f"--receivers must be 1..{MAX_CHILDREN // 2}")
+    if args.docs < 1 or args.concurrency < 1 or args.poll <= 0:
+        parser.error("--docs, --concurrency and --poll must be positive")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
