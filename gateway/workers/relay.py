@@ -77,6 +77,8 @@ class OutboxRelay:
         """Relay until cancelled."""
         backoff = 0.0
         while True:
+            # Clear before draining: a commit that wakes us during the drain is not lost.
+            self._wake.clear()
             try:
                 count = await self.drain_once()
                 backoff = 0.0
@@ -89,6 +91,5 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(backoff)
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.idle_interval)
