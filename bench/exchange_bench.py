@@ -25,10 +25,18 @@ Phases (after an untimed warm-up through the whole lifecycle):
   confirms (one message in flight each) and M consumers acking, 5 KB persistent messages, one
   quorum queue; msgs/s = messages / (last ack − first publish).
 
+Also measured: each lifecycle call alone, one at a time (node and PostgreSQL CPU per call from
+/proc), and the CPU of every process group (node, clients, postgres, rabbitmq, other) per phase.
+
 Targets: accept→available docs/s ÷ baseline msgs/s >= 0.20; full lifecycle >= 150 docs/s. A missed
 target prints MISS but never changes the exit status; only errors do. ``--embedded`` runs the same
-phases on SQLite + the in-process bus (information only, no baseline, no targets). ``--profile``
-runs the node under cProfile and prints, per phase, where its event-loop thread spent the time.
+phases on SQLite + the in-process bus (information only, no baseline, no targets).
+
+Where the node's time goes: ``--stages`` wraps the node's API actions, use cases, store methods,
+relay, bus and router with wall-clock timers (in the node process only) and samples the event-loop
+lag and pool occupancy; ``--py-spy BIN`` samples the node per phase; ``--profile`` runs cProfile
+(misleading across SQLAlchemy's greenlet switches); ``--patch FILE`` runs FILE in the node process
+before it starts, to measure a proposed change without editing ``gateway/``.
 """
 
 from __future__ import annotations
