@@ -70,6 +70,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from placeholder import with_placeholder
 from sqlalchemy import bindparam, text
 
 from connectors.vxp.client import VxpClient
@@ -114,32 +115,6 @@ MAX_CHILDREN = 89
 PROMULGATED = date(2026, 11, 20)
 NOTATION = "UBND-VP"
 DOC_ID_OPEN, DOC_ID_CLOSE = b"<edXML:DocumentId>", b"</edXML:DocumentId>"
-HEADER_END = b"</edXML:edXMLHeader>"
-#: The SDK samples' placeholder signature (edoc_new.edxml), as SDK clients send it (the same bytes
-#: as in bench/edxml_bench.py): unprefixed, so in the QCVN namespace; the node classifies it
-#: ``placeholder`` from the parsed header.
-SDK_PLACEHOLDER_SIGNATURE = b"""      <Signature>
-        <SignedInfo>
-          <CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315" />
-          <SignatureMethod Algorithm="http://www.w3.org/2000/09/xmldsig#rsa-sha1" />
-          <Reference URI="">
-            <Transforms>
-              <Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature" />
-              <Transform Algorithm="http://www.w3.org/TR/xml-exc-c14n#" />
-            </Transforms>
-            <DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1" />
-            <DigestValue>FwgIqsSYJshUS2+wlOM61L+q7Aw=</DigestValue>
-          </Reference>
-        </SignedInfo>
-        <SignatureValue>GbVb8n9+qFxz466Ag0sbpVdLPs2R0+9JBekp12UyarAZjoG0W/kPZZJ1auRZDcNcrSwzgkQMpqrjwxcy3ejzbY/ON5USUPgoYNYM8p4wsgQpEAeQaZ+EWLkkEBxYjb+iWEiAjYuJI7gtJoOyENcOK4fO050SXp2ctOc32LJMA5eEI6Hw7sxhc2LAgcPiynJHdDW2Z+eut6QZiUsbIF9+S3T6u/tfLImw39dgSlCxupwLPHepxuiLOqyd08HeJGCZufg9WqRBVyLFM76uCIaPRP5wwAdx72GVjPcG2kh+2jjrt7fqtJOufJzCObtQgPgBqIvDiZCGoOM41OQMiqtF3w==</SignatureValue>
-        <KeyInfo>
-          <X509Data>
-            <X509SubjectName>CN=user05</X509SubjectName>
-            <X509Certificate>MIIFqTCCBJG</X509Certificate>
-          </X509Data>
-        </KeyInfo>
-      </Signature>
-"""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -250,9 +225,7 @@ def document_package(
         manifest=[ManifestReference("cid:1", "application/pdf", f"Công văn số {number}", name)],
         attachments=[Attachment.from_bytes(attachment, content_id="cid:1", attachment_name=name)],
     )
-    data = build(pkg)
-    at = data.index(HEADER_END)
-    return data[:at].rstrip(b" ") + SDK_PLACEHOLDER_SIGNATURE + b"    " + data[at:], document_id
+    return with_placeholder(build(pkg)), document_id
 
 
 def status_package(reporter: Party, sender: Party, number: str, document_id: str) -> bytes:

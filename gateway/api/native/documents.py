@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from gateway.api import metrics
+from gateway.api.bodies import read_body
 from gateway.api.dependencies import CallerDep, RuntimeDep, bearer_scheme, get_caller
 from gateway.api.errors import ApiError
 from gateway.api.native.views import AUTH_RESPONSES, UNKNOWN_RESPONSE, message_type, trace_report
@@ -50,24 +51,11 @@ async def _send_caller(
 
 
 async def read_package(request: Request, limit: int) -> bytes:
-    """The request body, refused with ``EDXML_TOO_LARGE`` as soon as it exceeds ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ExchangeError(
-            f"body of {declared} bytes exceeds the limit of {limit}",
-            code="EDXML_TOO_LARGE",
-            field="body",
-        )
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) > limit:  # stop reading: never hold more than the limit in memory
-            raise ExchangeError(
-                f"body exceeds the limit of {limit} bytes", code="EDXML_TOO_LARGE", field="body"
-            )
-    if not buffer.strip():
+    """The request body (at most ``limit`` bytes, ``EDXML_TOO_LARGE``), never empty."""
+    body = await read_body(request, limit)
+    if not body.strip():
         raise ExchangeError("the body is empty", code="PACKAGE_EMPTY", field="body")
-    return bytes(buffer)
+    return body
 
 
 def _recipients(values: list[str] | None) -> list[str] | None:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request, Response
 from connectors.vxp.errors import VxpError
 from connectors.vxp.protocol import ascii_json, extract_document, parse_to
 from edxml import EdxmlError
+from gateway.api.bodies import read_body
 from gateway.api.dependencies import current_runtime
 from gateway.api.metrics import record_accepted, record_confirmed, record_rejected
 from gateway.api.vxp.auth import VxpCall, authenticate
@@ -88,24 +89,6 @@ def _doc_id(call: VxpCall) -> str:
     return doc_id
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise ExchangeError(
-            f"body of {declared} bytes exceeds the limit of {limit}",
-            code="EDXML_TOO_LARGE",
-            field="body",
-        )
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer += chunk
-        if len(buffer) > limit:
-            raise ExchangeError(
-                f"body exceeds the limit of {limit} bytes", code="EDXML_TOO_LARGE", field="body"
-            )
-    return bytes(buffer)
-
-
 # ------------------------------------------------------------------ actions
 
 
@@ -114,7 +97,7 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
     hash_file = call.get("hash-file")
     if hash_file is None:
         raise BadRequest("hash-file is required", field="hash-file")
-    body = await _read_body(request, runtime.settings.max_package_bytes + 2)
+    body = await read_body(request, runtime.settings.max_package_bytes + 2)
     if not body.strip():
         raise ExchangeError("the body is empty", code="PACKAGE_EMPTY", field="body")
     data = extract_document(body, hash_file)
@@ -266,7 +249,7 @@ async def get_synchronize_unit(runtime: Runtime, call: VxpCall, request: Request
 
 async def register_agency(runtime: Runtime, call: VxpCall, request: Request) -> Response:
     """``registerAgency``: body = the caller's agency description, admin systems only (§5.9)."""
-    body = (await _read_body(request, 64 * 1024)).decode("utf-8", "replace")
+    body = (await read_body(request, 64 * 1024)).decode("utf-8", "replace")
     agency = runtime.registry_admin.register(call.system, body)
     return ok(desc=f"Registered {agency.primary}")
 
