@@ -338,13 +338,14 @@ class StageTimers:
         from connectors.bus.rabbit import RabbitBus
         from gateway.api.vxp import auth, routes
         from gateway.core import accept, exchange, secrets
+        from gateway.store.accepting import SqlAcceptUnit
         from gateway.store.repository import SqlStore
         from gateway.workers.relay import OutboxRelay
         from gateway.workers.router import Router
 
         for action in list(routes.ACTIONS):
             self.wrap(routes.ACTIONS, action, f"api {action} (whole action)")
-        self.wrap(routes, "authenticate", "api authenticate (HMAC + 2 store calls)")
+        self.wrap(routes, "authenticate", "api authenticate (HMAC + cached credentials)")
         self.wrap(auth, "verify_signed_headers", "api verify_signed_headers (HMAC)")
         self.wrap(routes, "extract_document", "api extract_document (hash-file check)")
         self.wrap(routes, "_read_body", "api _read_body")
@@ -357,15 +358,16 @@ class StageTimers:
         self.wrap(accept, "read_package", "core read_package")
         self.wrap(accept, "validate", "core validate (deep)")
         self.wrap(accept, "classify", "core classify")
-        for name in ("_document_plan", "_status_plan", "_recipients", "_concerned_copy"):
+        for name in ("_document_plan", "_status_plan", "_concerned_copy"):
             self.wrap(accept.Acceptor, name, f"core Acceptor.{name}")
         for name in (
-            "get_system", "system_secret", "grants", "find_existing", "find_semantic_duplicate",
-            "find_document", "deliveries_of", "accept", "load_package", "get_delivery",
-            "pull_list", "record_fetch", "confirm", "make_available", "sent_rows",
-            "outbox_pending", "mark_published",
+            "credentials", "grants", "get_delivery", "pull_list", "count_pending", "fetch",
+            "confirm", "make_available", "sent_rows", "outbox_pending", "mark_published",
         ):  # fmt: skip
             self.wrap(SqlStore, name, f"store {name}")
+        for name in ("find_existing", "find_semantic_duplicate", "find_document", "deliveries_of",
+                     "store"):  # fmt: skip
+            self.wrap(SqlAcceptUnit, name, f"store accept unit {name}")
         self.wrap(OutboxRelay, "drain_once", "relay drain_once")
         self.wrap(RabbitBus, "publish", "bus RabbitBus.publish (confirmed)")
         self.wrap(MemoryBus, "publish", "bus MemoryBus.publish")

@@ -61,6 +61,7 @@ class Registry:
         self._records: dict[int, Agency] = {}
         self._index: dict[str, int] = {}  # normalised key of every code -> record id
         self._next_id = 0
+        self._revision = 0
         self._load((f"agencies[{n}]", agency) for n, agency in enumerate(agencies))
 
     def _load(self, located: Iterable[tuple[str, Agency]]) -> None:
@@ -173,6 +174,11 @@ class Registry:
         if agency is None:
             raise AgencyUnknown(f"no agency is registered as {str(code)!r}", field="code")
         return agency
+
+    @property
+    def revision(self) -> int:
+        """A number that changes on every mutation (for caches of answers derived from it)."""
+        return self._revision
 
     def resolve(self, code: AgencyCode | str, at: date | None = None) -> Resolution:
         """Where traffic to ``code`` goes on ``at`` (default today), following successors."""
@@ -337,6 +343,7 @@ class Registry:
         for key in record.codes:
             del self._index[key]
         del self._records[record_id]
+        self._revision += 1
         event = HistoryEvent(self._day(on), EventKind.DELETED)
         return replace(record, history=(*record.history, event))
 
@@ -388,6 +395,7 @@ class Registry:
         self._records[record_id] = agency
         for key in agency.codes:
             self._index[key] = record_id
+        self._revision += 1
         return record_id
 
     def _replace(self, record_id: int, agency: Agency) -> None:
@@ -396,3 +404,4 @@ class Registry:
         self._records[record_id] = agency
         for key in agency.codes:
             self._index[key] = record_id
+        self._revision += 1

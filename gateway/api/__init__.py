@@ -17,11 +17,12 @@ API_PREFIX = "/api/v1"
 def build_router() -> APIRouter:
     """The native API under :data:`API_PREFIX`, plus the probes and ``/metrics`` at the root."""
     router = APIRouter()
+    # The VXP API first: document systems poll it all day, and routes are matched in order.
+    router.include_router(vxp.router)
     router.include_router(health.router)
     router.include_router(metrics.router)
     v1 = APIRouter(prefix=API_PREFIX)
     for module in (node, agencies, codes, native):
         v1.include_router(module.router)
     router.include_router(v1)
-    router.include_router(vxp.router)
     return router

@@ -46,7 +46,7 @@ from edxml import (
 from edxml.signature import SignaturePolicy, SignatureVerdict, classify
 from edxml.trust import TrustStore
 from gateway.core.clock import VN_TZ, Clock
-from gateway.core.errors import NotAllowed, NotFound, PackageRefused, RecipientRefused
+from gateway.core.errors import Conflict, NotAllowed, NotFound, PackageRefused, RecipientRefused
 from gateway.core.model import (
     AcceptOutcome,
     AcceptPlan,
@@ -60,8 +60,8 @@ from gateway.core.model import (
     StatusNoticePlan,
     System,
 )
-from gateway.core.ports import Store
-from gateway.core.routing import RoutingTable, code_key, granted
+from gateway.core.ports import AcceptUnit, Store
+from gateway.core.routing import Routes, RoutingTable, code_key, granted
 from identifiers import Registry, ResolutionOutcome
 
 #: Packages above this size are parsed off the event loop.
@@ -131,6 +131,7 @@ class Acceptor:
         self.registry = registry
         self.clock = clock
         self.config = config
+        self.routes = Routes(registry, store)
 
     async def accept(self, caller: System, request: SendRequest) -> AcceptOutcome:
         """Check and store one package; returns its DocId (the original one for a repeat)."""
@@ -151,45 +152,70 @@ class Acceptor:
         sender_code = self._check_sender(caller, request.from_code, pkg)
         sha256 = hashlib.sha256(data).hexdigest()
         dedup_key = self._dedup_key(pkg, sender_code)
-        existing = await self.store.find_existing(caller.system_id, sha256, dedup_key)
-        if existing is not None:
-            return AcceptOutcome(existing, created=False)
-
+        # The signature is classified before the transaction, so that no connection is held
+        # during it; a repeat still answers its DocId whatever the verdict (checked after).
         verdict = (
             verdict_of()
             if len(data) <= PARSE_IN_THREAD_BYTES
             else (await asyncio.to_thread(verdict_of))
         )
-        if not self.config.signature_policy.accepts(verdict):
-            raise PackageRefused(
-                f"signature is {verdict.klass.value}: {verdict.message or verdict.reason or ''}",
-                code="SIGNATURE_INVALID",
-                field="Signature",
-            )
-        now = self.clock.now()
-        document_id = str(uuid.uuid4())
-        if isinstance(pkg, StatusPackage):
-            plan = await self._status_plan(
-                caller, request, pkg, sender_code, document_id, now, sha256, verdict, notes
-            )
-        else:
-            plan = await self._document_plan(
-                caller,
-                request,
-                pkg,
-                sender_code,
-                document_id,
-                now,
-                sha256,
-                verdict,
-                notes,
-                dedup_key,
-                attachments,
-            )
-        outbox = [
-            self._route_item(r, plan.document.priority, request.request_id) for r in plan.recipients
-        ]
-        return await self.store.accept(plan, outbox)
+        table = await self.routes.table()
+        for attempt in (1, 2):
+            try:
+                async with self.store.accepting() as unit:
+                    existing = await unit.find_existing(caller.system_id, sha256, dedup_key)
+                    if existing is not None:
+                        return AcceptOutcome(existing, created=False)
+                    if not self.config.signature_policy.accepts(verdict):
+                        raise PackageRefused(
+                            f"signature is {verdict.klass.value}: "
+                            f"{verdict.message or verdict.reason or ''}",
+                            code="SIGNATURE_INVALID",
+                            field="Signature",
+                        )
+                    now = self.clock.now()
+                    document_id = str(uuid.uuid4())
+                    if isinstance(pkg, StatusPackage):
+                        plan = await self._status_plan(
+                            unit,
+                            table,
+                            caller,
+                            request,
+                            pkg,
+                            sender_code,
+                            document_id,
+                            now,
+                            sha256,
+                            verdict,
+                            notes,
+                        )
+                    else:
+                        plan = await self._document_plan(
+                            unit,
+                            table,
+                            caller,
+                            request,
+                            pkg,
+                            sender_code,
+                            document_id,
+                            now,
+                            sha256,
+                            verdict,
+                            notes,
+                            dedup_key,
+                            attachments,
+                        )
+                    outbox = [
+                        self._route_item(r, plan.document.priority, request.request_id)
+                        for r in plan.recipients
+                    ]
+                    await unit.store(plan, outbox)
+                return AcceptOutcome(document_id, created=True)
+            except Conflict:
+                # A concurrent identical send committed first: the next attempt finds its DocId.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # ---------------------------------------------------------------- checks
 
@@ -335,12 +361,12 @@ class Acceptor:
             raise PackageRefused("no recipient given", code="EDXML_REQUIRED", field="To/OrganId")
         return out
 
-    async def _recipients(
-        self,
+    @staticmethod
+    def _recipients(
+        table: RoutingTable,
         resolved: Sequence[tuple[str, str, tuple[dict[str, Any], ...]]],
         concerns: dict[str, str] | None = None,
     ) -> tuple[RecipientPlan, ...]:
-        table = RoutingTable(self.registry, await self.store.grants())
         plans = []
         for requested, code, redirects in resolved:
             key = code_key(code)
@@ -361,6 +387,8 @@ class Acceptor:
 
     async def _document_plan(
         self,
+        unit: AcceptUnit,
+        table: RoutingTable,
         caller: System,
         request: SendRequest,
         pkg: DocumentPackage,
@@ -382,7 +410,7 @@ class Acceptor:
         removed: list[str] = []
         note_list = [n.as_dict() for n in notes]
         if business:
-            related, linked, removed, extra = await self._link(pkg, sender_key, business)
+            related, linked, removed, extra = await self._link(unit, pkg, sender_key, business)
             codes.extend(extra)
             if related is None:
                 note_list.append(
@@ -402,7 +430,7 @@ class Acceptor:
         )
         duplicate_of = None
         if business == 0 and code_number and code_notation and promulgated:
-            duplicate_of = await self.store.find_semantic_duplicate(
+            duplicate_of = await unit.find_semantic_duplicate(
                 sender_key, code_number, code_notation, promulgated
             )
             if duplicate_of is not None:
@@ -442,13 +470,13 @@ class Acceptor:
             document=record,
             data=request.data,
             attachments=attachments,
-            recipients=await self._recipients(resolved),
+            recipients=self._recipients(table, resolved),
             removed_deliveries=tuple(removed),
             linked_deliveries=tuple(linked),
         )
 
     async def _link(
-        self, pkg: DocumentPackage, sender_key: str, business: int
+        self, unit: AcceptUnit, pkg: DocumentPackage, sender_key: str, business: int
     ) -> tuple[str | None, list[str], list[str], list[str]]:
         """Find the original(s) of a revoke/update/replace: (related id, linked copies,
         removed copies, extra recipient codes)."""
@@ -467,13 +495,13 @@ class Acceptor:
         extra: list[str] = []
         copies: list[DeliveryView] = []
         for target in dict.fromkeys(t.strip() for t in targets):
-            original = await self.store.find_document(sender_key, target)
+            original = await unit.find_document(sender_key, target)
             if original is None:
                 continue
             if related is not None and business != 3:
                 break  # revoke/update concern one document: the first named one found
             related = related or original.document_id
-            for copy in await self.store.deliveries_of(original.document_id):
+            for copy in await unit.deliveries_of(original.document_id):
                 if copy.state is DeliveryState.REMOVED:
                     continue
                 copies.append(copy)
@@ -496,6 +524,8 @@ class Acceptor:
 
     async def _status_plan(
         self,
+        unit: AcceptUnit,
+        table: RoutingTable,
         caller: System,
         request: SendRequest,
         pkg: StatusPackage,
@@ -515,7 +545,7 @@ class Acceptor:
                 code="EDXML_REQUIRED",
                 field="ResponseFor",
             )
-        concerned = await self._concerned_copy(sender_code, other, target)
+        concerned = await self._concerned_copy(unit, sender_code, other, target)
         if concerned is None:
             raise NotFound(
                 f"no document {target} between {other} and {sender_code} is known to this node",
@@ -559,21 +589,21 @@ class Acceptor:
             document=record,
             data=request.data,
             attachments=(),
-            recipients=await self._recipients(resolved, {code_key(other): copy.delivery_id}),
+            recipients=self._recipients(table, resolved, {code_key(other): copy.delivery_id}),
             status_notice=notice,
         )
 
     async def _concerned_copy(
-        self, reporter: str, other: str, target: str
+        self, unit: AcceptUnit, reporter: str, other: str, target: str
     ) -> tuple[DocumentRecord, DeliveryView] | None:
         """The copy a status is about: a receiver reports on what ``other`` sent it, or (13) the
         sender reports on the copy it sent to ``other``."""
         for sender, recipient in ((other, reporter), (reporter, other)):
-            original = await self.store.find_document(code_key(sender), target)
+            original = await unit.find_document(code_key(sender), target)
             if original is None:
                 continue
             key = code_key(recipient)
-            for copy in await self.store.deliveries_of(original.document_id):
+            for copy in await unit.deliveries_of(original.document_id):
                 if code_key(copy.code) == key or code_key(copy.requested_code) == key:
                     return original, copy
         return None

@@ -80,3 +80,12 @@ class StoreUnavailable(ExchangeError):
     """The database failed; nothing was stored (STORE_UNAVAILABLE)."""
 
     code = "STORE_UNAVAILABLE"
+
+
+class Conflict(ExchangeError):
+    """A concurrent request stored the same thing first (a unique constraint settled the race).
+
+    Internal: the use case that gets it looks again and answers what the winner stored.
+    """
+
+    code = "STORE_CONFLICT"

@@ -7,12 +7,12 @@ cases write outbox rows in the same transaction as the document, design.md §1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
 from gateway.core.model import (
-    AcceptOutcome,
     AcceptPlan,
     ConfirmOutcome,
     DeliveryState,
@@ -32,8 +32,12 @@ class SystemStore(Protocol):
         """The system, or None."""
         ...
 
-    async def system_secret(self, system_id: str) -> bytes | None:
-        """The system's secret as stored (encrypted), or None for an unknown system."""
+    async def credentials(self, system_id: str) -> tuple[System, bytes] | None:
+        """The system and its secret as stored (encrypted), or None for an unknown system.
+
+        Read on every VXP call, so an adapter may serve it from a short-lived cache: its own
+        writes show at once, another process's within seconds.
+        """
         ...
 
     async def system_by_token(self, token_hash: str) -> System | None:
@@ -62,13 +66,18 @@ class SystemStore(Protocol):
         """Change what is given; raises ``NotFound`` (SYSTEM_UNKNOWN) for an unknown id."""
         ...
 
-    async def grants(self) -> list[tuple[str, str]]:
-        """(system id, granted code) of every enabled system, for routing."""
+    async def grants(self) -> tuple[tuple[str, str], ...]:
+        """(system id, granted code) of every enabled system, for routing (may be cached like
+        :meth:`credentials`)."""
         ...
 
 
-class DocumentStore(Protocol):
-    """Documents, copies, their history, statuses, and the outbox."""
+class AcceptUnit(Protocol):
+    """The reads and the write of one accept, in one transaction (:meth:`DocumentStore.accepting`).
+
+    The unit commits when its ``async with`` block ends without an error; a concurrent identical
+    send that committed first makes the commit raise :class:`gateway.core.errors.Conflict`.
+    """
 
     async def find_existing(
         self, sender_system: str, sha256: str, dedup_key: str | None
@@ -88,20 +97,28 @@ class DocumentStore(Protocol):
         """The latest new-document (BussinessDocType 0) package with that edXML DocumentId."""
         ...
 
+    async def deliveries_of(self, document_id: str) -> list[DeliveryView]:
+        """Every copy of a document."""
+        ...
+
+    async def store(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> None:
+        """Write the package, its copies, events, statuses, links and outbox rows."""
+        ...
+
+
+class DocumentStore(Protocol):
+    """Documents, copies, their history, statuses, and the outbox."""
+
+    def accepting(self) -> AbstractAsyncContextManager[AcceptUnit]:
+        """A unit of work for one accept (see :class:`AcceptUnit`)."""
+        ...
+
     async def get_document(self, document_id: str) -> DocumentRecord | None:
         """The document, or None."""
         ...
 
     async def deliveries_of(self, document_id: str) -> list[DeliveryView]:
         """Every copy of a document."""
-        ...
-
-    async def accept(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> AcceptOutcome:
-        """Store the package, its copies, events and outbox rows in one transaction.
-
-        When a concurrent request stored the same package first (unique constraint), nothing is
-        written and the earlier DocId is returned with ``created=False``.
-        """
         ...
 
     async def load_package(self, sha256: str) -> bytes:
@@ -122,8 +139,9 @@ class DocumentStore(Protocol):
         """How many copies :meth:`pull_list` would return without a limit."""
         ...
 
-    async def record_fetch(self, delivery_id: str, actor: str, now: datetime) -> None:
-        """Append a ``fetched`` event."""
+    async def fetch(self, delivery_id: str, system_id: str, now: datetime) -> bytes | None:
+        """The package of a copy handed to ``system_id`` (not ``queued``), recording a
+        ``fetched`` event; None when there is no such copy for that system."""
         ...
 
     async def confirm(
@@ -134,14 +152,19 @@ class DocumentStore(Protocol):
         actor: str,
         now: datetime,
         max_failures: int,
-        retry_at: datetime,
+        retry_at: Callable[[int], datetime],
         reason: str | None,
-    ) -> ConfirmOutcome:
-        """Apply ``updateStatus`` (idempotent: repeating it changes nothing)."""
+    ) -> ConfirmOutcome | None:
+        """Apply ``updateStatus`` on a copy handed to ``actor`` (a system id); None when there is
+        no such copy for it. Idempotent: repeating it changes nothing. ``retry_at(failures)``
+        says when a copy the receiver failed on for the n-th time is offered again."""
         ...
 
-    async def make_available(self, delivery_id: str, system_id: str, now: datetime) -> bool:
-        """queued → available for ``system_id``; False when it already moved on (idempotent)."""
+    async def make_available(
+        self, delivery_id: str, now: datetime, system_id: str | None = None
+    ) -> bool:
+        """queued → available; False when the copy is not ``queued`` (idempotent) or, with
+        ``system_id`` None, has no system recorded (the caller routes it again)."""
         ...
 
     async def fail_delivery(

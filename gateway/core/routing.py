@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.core.ports import SystemStore
 from identifiers import AgencyCode, Registry
 
 
@@ -49,9 +50,26 @@ class RoutingTable:
             _Grant(system_id, code, code_key(code), AgencyCode.parse(code).level or 0)
             for system_id, code in grants
         ]
+        # Answers per code, valid while the registry is unchanged (its subtrees decide owners).
+        self._owners: dict[str, str | None] = {}
+        self._revision = registry.revision
 
     def owner(self, code: str) -> str | None:
         """The system that serves ``code``, or None when no enabled system does."""
+        if self._revision != self.registry.revision:
+            self._owners.clear()
+            self._revision = self.registry.revision
+        try:
+            return self._owners[code]
+        except KeyError:
+            pass
+        found = self._find_owner(code)
+        if len(self._owners) >= 100_000:
+            self._owners.clear()
+        self._owners[code] = found
+        return found
+
+    def _find_owner(self, code: str) -> str | None:
         key = code_key(code)
         best: tuple[int, int, str] | None = None
         for grant in self._grants:
@@ -69,3 +87,26 @@ class RoutingTable:
             ):
                 best = candidate
         return None if best is None else best[2]
+
+
+class Routes:
+    """The routing table of the current grants, rebuilt only when the grants change.
+
+    The store serves the grants from a short cache (its own writes clear it), so a send costs no
+    query and no rebuild in the steady state; the ownership of a code is still asked of the live
+    registry, so agencies registered since are routed at once.
+    """
+
+    def __init__(self, registry: Registry, store: SystemStore) -> None:
+        self.registry = registry
+        self.store = store
+        self._grants: tuple[tuple[str, str], ...] | None = None
+        self._table: RoutingTable | None = None
+
+    async def table(self) -> RoutingTable:
+        """The table for the grants as they are now."""
+        grants = await self.store.grants()
+        if self._table is None or (grants is not self._grants and grants != self._grants):
+            self._table = RoutingTable(self.registry, grants)
+            self._grants = grants
+        return self._table

@@ -19,7 +19,7 @@ from gateway.core.clock import Clock
 from gateway.core.errors import StoreUnavailable
 from gateway.core.model import DeliveryState
 from gateway.core.ports import Store
-from gateway.core.routing import RoutingTable
+from gateway.core.routing import Routes
 from gateway.logging import get_logger
 from identifiers import Registry
 
@@ -44,20 +44,25 @@ class Router:
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.routes = Routes(registry, store)
 
     async def handle(self, message: Message) -> None:
         """Make the named copy available (see the module docstring)."""
         delivery_id = _delivery_id(message)
+        request_id = message.headers.get("x-request-id")
         try:
+            # The usual case in one statement: the copy is queued and its system was chosen at
+            # accept time.
+            if await self.store.make_available(delivery_id, self.clock.now()):
+                log.info("copy available", delivery_id=delivery_id, request_id=request_id)
+                return
             copy = await self.store.get_delivery(delivery_id)
             if copy is None:
                 raise Reject(f"ROUTE_UNKNOWN_DELIVERY: {delivery_id}")
             if copy.state is not DeliveryState.QUEUED:
-                return
-            system_id = copy.system_id
-            if system_id is None:
-                # Grants may have changed since the package was accepted: look again.
-                system_id = RoutingTable(self.registry, await self.store.grants()).owner(copy.code)
+                return  # a redelivery: already routed
+            # No system served the recipient at accept time; grants may have changed since.
+            system_id = copy.system_id or (await self.routes.table()).owner(copy.code)
             now = self.clock.now()
             if system_id is None:
                 await self.store.fail_delivery(
@@ -71,13 +76,12 @@ class Router:
                     "no system serves the recipient", delivery_id=delivery_id, code=copy.code
                 )
                 return
-            if await self.store.make_available(delivery_id, system_id, now):
+            if await self.store.make_available(delivery_id, now, system_id):
                 log.info(
                     "copy available",
                     delivery_id=delivery_id,
                     system_id=system_id,
-                    priority=copy.priority,
-                    request_id=message.headers.get("x-request-id"),
+                    request_id=request_id,
                 )
         except StoreUnavailable as exc:
             raise Retry(str(exc)) from exc

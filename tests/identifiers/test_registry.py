@@ -345,3 +345,19 @@ def test_mutations_use_the_registry_clock() -> None:
     registry = Registry(today=fixed_today)
     added = registry.add(Agency(code="G17", name="Bộ Xây dựng"))
     assert added.history[0].on == TODAY
+
+
+def test_revision_changes_on_every_mutation() -> None:
+    """add, update, close and delete each move the revision; reads leave it alone."""
+    registry = Registry([Agency(code="H37", name="UBND tỉnh Lạng Sơn")], today=fixed_today)
+    seen = [registry.revision]
+    registry.add(Agency(code="H37.01", name="Sở A", parent="H37"))
+    seen.append(registry.revision)
+    registry.update("H37.01", name="Sở A mới")
+    seen.append(registry.revision)
+    registry.resolve("H37.01")
+    registry.owns("H37", "H37.01")
+    assert registry.revision == seen[-1]
+    registry.delete("H37.01")
+    seen.append(registry.revision)
+    assert len(set(seen)) == len(seen)

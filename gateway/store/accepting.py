@@ -1,0 +1,319 @@
+"""Accepting a package in one transaction: the idempotency and linking reads, then the writes.
+
+:class:`SqlAcceptUnit` is the store side of :meth:`gateway.core.accept.Acceptor.accept`: the
+acceptor opens one unit (:meth:`gateway.store.repository.SqlStore.accepting`), asks it whether the
+package was already accepted, what it links to, and then stores the plan, all on one connection
+in one transaction (one ``BEGIN``/``COMMIT`` instead of one per question: the round trips were the
+node's largest cost, docs/benchmarks.md). The writes are bulk Core-style inserts, one statement per
+table, in foreign-key order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.model import (
+    AcceptPlan,
+    DeliveryState,
+    DeliveryView,
+    DocumentRecord,
+    EventKind,
+    MessageType,
+    OutboxItem,
+)
+from gateway.core.statuses import status_rank
+from gateway.store.rows import document, view, view_query
+from gateway.store.tables import (
+    AttachmentRow,
+    BlobRow,
+    DeliveryRow,
+    DocumentRow,
+    EventRow,
+    OutboxRow,
+    StatusNoticeRow,
+)
+
+#: Status codes by rank, to advance a copy's current status only forwards in SQL.
+_LOWER_RANKED = {
+    code: [c for c in ("01", "02", "03", "04", "05", "06") if status_rank(c) < status_rank(code)]
+    for code in ("01", "02", "03", "04", "05", "06")
+}
+
+
+async def find_existing(
+    s: AsyncSession, sender_system: str, sha256: str, dedup_key: str | None
+) -> str | None:
+    """The DocId of an identical earlier send (same bytes, or same dedup key), or None."""
+    condition = and_(DocumentRow.sender_system == sender_system, DocumentRow.sha256 == sha256)
+    if dedup_key is not None:
+        condition = or_(condition, DocumentRow.dedup_key == dedup_key)
+    found: str | None = await s.scalar(select(DocumentRow.document_id).where(condition).limit(1))
+    return found
+
+
+async def find_semantic_duplicate(
+    s: AsyncSession, sender_key: str, code_number: str, code_notation: str, promulgated: date
+) -> str | None:
+    """An earlier new document with the same number, notation and date from that sender."""
+    found: str | None = await s.scalar(
+        select(DocumentRow.document_id)
+        .where(
+            DocumentRow.sender_key == sender_key,
+            DocumentRow.code_number == code_number,
+            DocumentRow.code_notation == code_notation,
+            DocumentRow.promulgation_date == promulgated,
+            DocumentRow.kind == MessageType.EDOC.value,
+            DocumentRow.business_type == 0,
+        )
+        .order_by(DocumentRow.accepted_at)
+        .limit(1)
+    )
+    return found
+
+
+async def find_document(
+    s: AsyncSession, sender_key: str, edxml_document_id: str, kind: MessageType
+) -> DocumentRecord | None:
+    """The latest new-document package with that edXML DocumentId from that sender."""
+    row = await s.scalar(
+        select(DocumentRow)
+        .where(
+            DocumentRow.sender_key == sender_key,
+            DocumentRow.edxml_document_id == edxml_document_id,
+            DocumentRow.kind == kind.value,
+            DocumentRow.business_type == 0,
+        )
+        .order_by(DocumentRow.accepted_at.desc())
+        .limit(1)
+    )
+    return None if row is None else document(row)
+
+
+async def deliveries_of(s: AsyncSession, document_id: str) -> list[DeliveryView]:
+    """Every copy of a document, in creation order."""
+    result = await s.execute(
+        view_query()
+        .where(DeliveryRow.document_id == document_id)
+        .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
+    )
+    return [view(row) for row in result]
+
+
+def _insert_blob(dialect: str) -> Any:
+    """INSERT of a blob that does nothing when the same bytes are already stored."""
+    if dialect == "postgresql":
+        return postgresql.insert(BlobRow).on_conflict_do_nothing(index_elements=["sha256"])
+    return sqlite.insert(BlobRow).on_conflict_do_nothing(index_elements=["sha256"])
+
+
+async def store_plan(
+    s: AsyncSession, dialect: str, plan: AcceptPlan, outbox: Sequence[OutboxItem]
+) -> None:
+    """Write the package, its copies, their first events, statuses, links and outbox rows."""
+    doc = plan.document
+    now = doc.accepted_at
+    actor = doc.sender_system
+    await s.execute(
+        _insert_blob(dialect),
+        [{"sha256": doc.sha256, "size": doc.size, "data": plan.data, "created_at": now}],
+    )
+    await s.execute(
+        insert(DocumentRow),
+        [
+            {
+                "document_id": doc.document_id,
+                "kind": doc.kind.value,
+                "sender_system": doc.sender_system,
+                "sender_code": doc.sender_code,
+                "sender_key": doc.sender_key,
+                "sha256": doc.sha256,
+                "size": doc.size,
+                "accepted_at": now,
+                "edxml_document_id": doc.edxml_document_id,
+                "dedup_key": doc.dedup_key,
+                "code_number": doc.code_number,
+                "code_notation": doc.code_notation,
+                "promulgation_date": doc.promulgation_date,
+                "due_date": doc.due_date,
+                "subject": doc.subject,
+                "priority": doc.priority,
+                "business_type": doc.business_type,
+                "status_code": doc.status_code,
+                "related_document_id": doc.related_document_id,
+                "duplicate_of": doc.duplicate_of,
+                "signature": doc.signature,
+                "notes": list(doc.notes),
+                "request_id": doc.request_id,
+            }
+        ],
+    )
+    if plan.attachments:
+        await s.execute(
+            insert(AttachmentRow),
+            [
+                {
+                    "document_id": doc.document_id,
+                    "position": a.position,
+                    "name": a.name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "is_zip": a.is_zip,
+                }
+                for a in plan.attachments
+            ],
+        )
+    if plan.recipients:
+        await s.execute(
+            insert(DeliveryRow),
+            [
+                {
+                    "delivery_id": r.delivery_id,
+                    "document_id": doc.document_id,
+                    "kind": doc.kind.value,
+                    "priority": doc.priority,
+                    "requested_code": r.requested_code,
+                    "code": r.code,
+                    "code_key": r.code_key,
+                    "system_id": r.system_id,
+                    "state": DeliveryState.QUEUED.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "receiver_failures": 0,
+                    "concerns_delivery_id": r.concerns_delivery_id,
+                }
+                for r in plan.recipients
+            ],
+        )
+    events: list[dict[str, Any]] = []
+    for r in plan.recipients:
+        detail = {"code": r.code, "document_id": doc.document_id}
+        events.append(event(r.delivery_id, EventKind.ACCEPTED, now, actor, detail))
+        if r.redirects:
+            redirects = {"redirects": list(r.redirects)}
+            events.append(event(r.delivery_id, EventKind.REDIRECTED, now, actor, redirects))
+    link = {"document_id": doc.document_id, "business_type": doc.business_type}
+    events += [event(d, EventKind.LINKED, now, actor, link) for d in plan.linked_deliveries]
+    events += [event(d, EventKind.REMOVED, now, actor, link) for d in plan.removed_deliveries]
+    events += await _record_status(s, plan, now)
+    if events:
+        await s.execute(insert(EventRow), events)
+    if plan.removed_deliveries:
+        await s.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.delivery_id.in_(list(plan.removed_deliveries)),
+                DeliveryRow.state.in_([DeliveryState.QUEUED.value, DeliveryState.AVAILABLE.value]),
+            )
+            .values(state=DeliveryState.REMOVED.value, updated_at=now)
+        )
+    if outbox:
+        await s.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "topic": item.topic,
+                    "message_id": item.message_id,
+                    "body": item.body,
+                    "priority": item.priority,
+                    "headers": dict(item.headers),
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for item in outbox
+            ],
+        )
+
+
+def event(
+    delivery_id: str, kind: EventKind, at: datetime, actor: str, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """The row values of one history entry."""
+    return {
+        "delivery_id": delivery_id,
+        "kind": kind.value,
+        "at": at,
+        "actor": actor,
+        "detail": detail,
+    }
+
+
+async def _record_status(s: AsyncSession, plan: AcceptPlan, now: datetime) -> list[dict[str, Any]]:
+    """Record a status notice against its copy; returns the copy's ``status`` event."""
+    notice = plan.status_notice
+    if notice is None:
+        return []
+    await s.execute(
+        insert(StatusNoticeRow),
+        [
+            {
+                "delivery_id": notice.delivery_id,
+                "status_document_id": plan.document.document_id,
+                "code": notice.code,
+                "description": notice.description,
+                "issued_at": notice.issued_at,
+                "recorded_at": now,
+                "from_code": notice.from_code,
+            }
+        ],
+    )
+    lower = _LOWER_RANKED.get(notice.code)
+    if lower is not None:
+        # Out-of-order statuses keep their history; the current state is the furthest reached.
+        await s.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.delivery_id == notice.delivery_id,
+                or_(DeliveryRow.status_code.is_(None), DeliveryRow.status_code.in_(lower)),
+            )
+            .values(status_code=notice.code, status_at=notice.issued_at or now, updated_at=now)
+        )
+    detail = {
+        "status": notice.code,
+        "description": notice.description,
+        "issued_at": notice.issued_at.isoformat() if notice.issued_at else None,
+        "status_document_id": plan.document.document_id,
+    }
+    return [event(notice.delivery_id, EventKind.STATUS, now, plan.document.sender_system, detail)]
+
+
+class SqlAcceptUnit:
+    """The reads and the write of one accept, on one session in one transaction."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self._s = session
+        self._dialect = dialect
+
+    async def find_existing(
+        self, sender_system: str, sha256: str, dedup_key: str | None
+    ) -> str | None:
+        """The DocId of an identical earlier send, or None."""
+        return await find_existing(self._s, sender_system, sha256, dedup_key)
+
+    async def find_semantic_duplicate(
+        self, sender_key: str, code_number: str, code_notation: str, promulgation_date: date
+    ) -> str | None:
+        """An earlier document of the same sender with the same number, notation and date."""
+        return await find_semantic_duplicate(
+            self._s, sender_key, code_number, code_notation, promulgation_date
+        )
+
+    async def find_document(
+        self, sender_key: str, edxml_document_id: str, kind: MessageType = MessageType.EDOC
+    ) -> DocumentRecord | None:
+        """The latest new-document package with that edXML DocumentId."""
+        return await find_document(self._s, sender_key, edxml_document_id, kind)
+
+    async def deliveries_of(self, document_id: str) -> list[DeliveryView]:
+        """Every copy of a document."""
+        return await deliveries_of(self._s, document_id)
+
+    async def store(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> None:
+        """Write the plan (committed when the unit closes without an error)."""
+        await store_plan(self._s, self._dialect, plan, outbox)
