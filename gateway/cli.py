@@ -1,8 +1,10 @@
 """The node's command line: ``python -m gateway <command>`` (also installed as ``truc-gateway``).
 
-Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup CODE``. Each command
-reads the settings once with :func:`gateway.settings.get_settings`, so the ``GATEWAY_*`` variables
-and ``.env`` apply everywhere. Groups of commands are typer sub-apps added to :data:`app` (later:
+Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup CODE``,
+``calendar legal-time INSTANT|-`` and ``calendar month YYYY-MM`` (these two read files and
+options only). Each other command reads the settings once with
+:func:`gateway.settings.get_settings`, so the ``GATEWAY_*`` variables and ``.env`` apply
+everywhere. Groups of commands are typer sub-apps added to :data:`app` (later:
 ``worker``, ``migrate``, ``systems ...``). Heavy imports happen inside the commands that need them,
 to keep ``version`` and lookups fast.
 """
@@ -10,6 +12,7 @@ to keep ``version`` and lookups fast.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -29,11 +32,17 @@ agencies_app = typer.Typer(help="The agency registry the node routes by.", no_ar
 app.add_typer(agencies_app, name="agencies")
 systems_app = typer.Typer(help="Connected document systems and their grants.", no_args_is_help=True)
 app.add_typer(systems_app, name="systems")
+calendar_app = typer.Typer(
+    help="The business calendar: office hours, working days, legal times.", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
 
 #: Exit status when the configuration is refused.
 EXIT_CONFIG = 2
 #: Exit status when a lookup fails with a coded registry error (e.g. AGENCY_UNKNOWN).
 EXIT_REGISTRY_ERROR = 1
+#: Exit status when an input value (an instant, a month) is refused.
+EXIT_BAD_INPUT = 1
 
 
 def _fail(message: str, status: int) -> NoReturn:
@@ -315,6 +324,158 @@ def agencies_lookup(
         detail = ErrorDetail(code=error.code, message=error.message, field=error.field)
         _fail(ErrorBody(error=detail).model_dump_json(indent=2), EXIT_REGISTRY_ERROR)
     typer.echo(found.model_dump_json(indent=2))
+
+
+# -- calendar ------------------------------------------------------------------------------------
+
+CalendarFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--calendar",
+        dir_okay=False,
+        help="Override table to use instead of the shipped one (same CSV columns).",
+    ),
+]
+Hours = Annotated[
+    str | None,
+    typer.Option(
+        "--hours",
+        help='Office sessions, e.g. "07:00-11:30,13:30-17:00"; seasons after ";" as '
+        '"MM-DD..MM-DD=07:00-11:30,13:30-17:00" (default 07:30-11:30,13:30-17:00).',
+    ),
+]
+
+
+def _calendar(table: Path | None, hours: str | None) -> Any:
+    """The business calendar of the options; exit 2 with the coded error when it is refused."""
+    from gateway.calendar_data import load_calendar
+    from gateway.core.calendar import CalendarError
+
+    try:
+        return load_calendar(table, hours)
+    except CalendarError as error:
+        _fail(str(error), EXIT_CONFIG)
+
+
+@calendar_app.command("legal-time")
+def calendar_legal_time(
+    instant: Annotated[
+        str,
+        typer.Argument(
+            help="ISO 8601 instant (any offset; none means +07:00), or - to read one per line "
+            "from stdin."
+        ),
+    ],
+    calendar: CalendarFile = None,
+    hours: Hours = None,
+) -> None:
+    """Print the legal receipt time (ISO 8601, +07:00) of each instant, one per line."""
+    import sys
+
+    from gateway.core.calendar import CalendarError
+    from gateway.core.clock import VN_TZ
+
+    legal = _calendar(calendar, hours).legal_receipt_time
+
+    def convert(text: str) -> str:
+        value = text.strip()
+        try:
+            # A date alone is not an instant; ISO 8601 separates the time with T (or a space).
+            if "T" not in value and "t" not in value and " " not in value:
+                raise ValueError(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 instant (date and time)") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=VN_TZ)
+        try:
+            return str(legal(moment).isoformat())
+        except CalendarError as error:
+            raise ValueError(f"{value!r}: {error}") from None
+
+    if instant != "-":
+        try:
+            typer.echo(convert(instant))
+        except ValueError as error:
+            _fail(f"error: {error}", EXIT_BAD_INPUT)
+        return
+    out: list[str] = []
+    number = 0
+    try:
+        for number, line in enumerate(sys.stdin, 1):  # noqa: B007 (named in the error)
+            out.append(convert(line))
+            if len(out) >= 4096:
+                sys.stdout.write("\n".join(out) + "\n")
+                out.clear()
+    except ValueError as error:
+        if out:
+            sys.stdout.write("\n".join(out) + "\n")
+        sys.stdout.flush()
+        _fail(f"error: line {number}: {error}", EXIT_BAD_INPUT)
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+
+
+_MARKS = {"working": " ", "make_up": "+", "weekend": ".", "holiday": "*"}
+
+
+@calendar_app.command("month")
+def calendar_month(
+    month: Annotated[str, typer.Argument(help="The month, YYYY-MM.")],
+    calendar: CalendarFile = None,
+    hours: Hours = None,
+) -> None:
+    """Print a month: its working days, holidays (with names and sources) and make-up days."""
+    cal = _calendar(calendar, hours)
+    year_text, sep, month_text = month.strip().partition("-")
+    try:
+        if not (sep and len(year_text) == 4 and len(month_text) == 2):
+            raise ValueError(month)
+        days = cal.month(int(year_text), int(month_text))
+    except ValueError:
+        _fail(f"error: month {month!r} is not YYYY-MM", EXIT_BAD_INPUT)
+    first = days[0].day
+    typer.echo(f"{first:%Y-%m}  calendar {cal.label} {cal.version}  Asia/Ho_Chi_Minh (+07:00)")
+    typer.echo(" Mo  Tu  We  Th  Fr  Sa  Su")
+    cells = ["    "] * first.weekday()
+    for found in days:
+        cells.append(f"{found.day.day:3d}{_MARKS[found.kind.value]}")
+    for start in range(0, len(cells), 7):
+        typer.echo("".join(cells[start : start + 7]).rstrip())
+    typer.echo("(* holiday or day off, + make-up working day, . weekend)")
+    typer.echo("")
+    for found in days:
+        if found.kind.value in ("working", "weekend"):
+            continue
+        line = f"{found.day:%Y-%m-%d %a}  {found.kind.value:<8} {found.name}"
+        if found.source:
+            line += f"  [{found.source}" + (
+                f", {found.confidence} confidence]" if found.confidence not in ("", "high") else "]"
+            )
+        typer.echo(line)
+    working = [found for found in days if found.working]
+    make_up = sum(1 for found in working if found.kind.value == "make_up")
+    holidays = sum(1 for found in days if found.kind.value == "holiday")
+    typer.echo(
+        f"working days: {len(working)} (make-up {make_up}); holidays and days off: {holidays}"
+    )
+    by_sessions: dict[str, list[int]] = {}
+    for found in working:
+        by_sessions.setdefault(",".join(map(str, found.sessions)), []).append(found.day.day)
+    for sessions, numbers in by_sessions.items():
+        which = "every working day" if len(by_sessions) == 1 else f"days {_runs(numbers)}"
+        typer.echo(f"sessions {sessions}: {which}")
+
+
+def _runs(numbers: list[int]) -> str:
+    """``1-3,7`` for ``[1, 2, 3, 7]``."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def main() -> None:
