@@ -302,6 +302,14 @@ def _well_placed(signature: etree._Element, root: etree._Element) -> bool:
     return parent is root and signature.tag == f"{_DS}Signature"
 
 
+def _namespace_of(element: etree._Element) -> str | None:
+    """The element's namespace URI; None for none, or a prefix the parser left unbound."""
+    tag = element.tag
+    if isinstance(tag, str) and tag.startswith("{"):
+        return tag[1:].partition("}")[0]
+    return None
+
+
 def _examine(
     root: etree._Element, notes: list[tuple[str, str]], policy: SignaturePolicy
 ) -> SignatureVerdict | _Candidate:
@@ -330,7 +338,7 @@ def _examine(
         return _verdict(
             SignatureClass.PLACEHOLDER,
             SignatureReason.NOT_XMLDSIG,
-            f"Signature is in namespace {etree.QName(sig).namespace or '(none)'}, "
+            f"Signature is in namespace {_namespace_of(sig) or '(none)'}, "
             "not XML-DSig: it cannot verify",
             info,
         )

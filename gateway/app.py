@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from gateway import package_version
@@ -32,7 +33,9 @@ Send `X-Request-ID` to correlate your logs with the node's; the node returns it 
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, upstream_http: httpx.AsyncClient | None = None
+) -> FastAPI:
     """Build the node's app from ``settings`` (read from the environment when None).
 
     Configures logging as the settings say. The agency registry is loaded once, in the lifespan,
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings, upstream_http=upstream_http) as runtime:
             app.state.runtime = runtime
             try:
                 yield

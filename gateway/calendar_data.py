@@ -31,6 +31,7 @@ from gateway.core.calendar import (
     Schedule,
     Session,
 )
+from gateway.core.legal import CalendarSpec
 
 #: The shipped override table's file name (under ``gateway/data/calendar``).
 SHIPPED_TABLE = "vn-civil-service-days.csv"
@@ -164,6 +165,16 @@ def parse_hours(spec: str) -> tuple[tuple[Session, ...], tuple[Schedule, ...]]:
         else:
             raise _format_error(f"hours {spec!r} set the default sessions twice", "hours")
     return default or DEFAULT_SESSIONS, tuple(schedules)
+
+
+def load_spec(
+    table: Path | None = None, hours: str | None = None, *, label: str = "VN"
+) -> CalendarSpec:
+    """What the node's calendar is built from: an override table (shipped one by default) and
+    office hours; the operators' rows in the database are added by
+    :func:`gateway.core.legal.build_calendar`."""
+    sessions, schedules = parse_hours(hours) if hours else (DEFAULT_SESSIONS, ())
+    return CalendarSpec(sessions, schedules, load_overrides(table), label)
 
 
 def load_calendar(

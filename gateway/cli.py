@@ -2,9 +2,10 @@
 
 Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup CODE``,
 ``calendar legal-time INSTANT|-`` and ``calendar month YYYY-MM`` (these two read files and
-options only). Each other command reads the settings once with
-:func:`gateway.settings.get_settings`, so the ``GATEWAY_*`` variables and ``.env`` apply
-everywhere. Groups of commands are typer sub-apps added to :data:`app` (later:
+options only), ``calendar override add|list|remove`` and ``calendar recompute --from DATE``
+(:mod:`gateway.calendar_commands`, on the configured database). Each other command reads the
+settings once with :func:`gateway.settings.get_settings`, so the ``GATEWAY_*`` variables and
+``.env`` apply everywhere. Groups of commands are typer sub-apps added to :data:`app` (later:
 ``worker``, ``migrate``, ``systems ...``). Heavy imports happen inside the commands that need them,
 to keep ``version`` and lookups fast.
 """
@@ -19,6 +20,7 @@ import typer
 from pydantic import ValidationError
 
 from gateway import package_version
+from gateway.calendar_commands import add_calendar_commands
 from gateway.settings import Settings, env_var, get_settings
 
 app = typer.Typer(
@@ -476,6 +478,9 @@ def _runs(numbers: list[int]) -> str:
         else:
             runs.append([number])
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+add_calendar_commands(calendar_app, _settings, _run_store_command)
 
 
 def main() -> None:

@@ -17,17 +17,23 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
+
 from connectors.bus import Bus, MemoryBus, RetryPolicy
+from connectors.vxp.client import VxpClient
 from edxml import Limits, Policy
 from edxml.trust import TrustStore
-from gateway.core.accept import ROUTE_TOPIC, AcceptConfig
+from gateway.calendar_data import load_spec
+from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, AcceptConfig
 from gateway.core.agencies import RegistryAdmin
+from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
+from gateway.core.legal import LegalTime
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
-from gateway.settings import Settings
+from gateway.settings import NodeRole, Settings
 from gateway.store.database import (
     check_migrated,
     create_engine,
@@ -35,6 +41,7 @@ from gateway.store.database import (
     migrate,
 )
 from gateway.store.repository import SqlStore
+from gateway.workers.forwarder import Forwarder
 from gateway.workers.relay import OutboxRelay
 from gateway.workers.router import Router, sweep
 from identifiers import Registry
@@ -57,7 +64,41 @@ class Runtime:
     exchange: Exchange
     clock: Clock
     registry_admin: RegistryAdmin
+    calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
     relay: OutboxRelay | None = None
+
+
+async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
+    """The node's business calendar: the override table (shipped, or ``calendar_file``), the
+    office hours and the operators' rows in the database, built off the event loop.
+
+    Raises :class:`gateway.core.calendar.CalendarError` for a bad table or hours.
+    """
+    spec = await asyncio.to_thread(load_spec, settings.calendar_file, settings.office_hours)
+    stored = await store.calendar_overrides()
+    legal = await asyncio.to_thread(LegalTime, spec, stored, warm=clock.now())
+    log.info(
+        "business calendar loaded",
+        version=legal.version,
+        table=str(settings.calendar_file) if settings.calendar_file else "shipped",
+        operator_rows=len(stored),
+    )
+    return CalendarAdmin(
+        store,
+        legal,
+        clock,
+        on_change=lambda calendar: log.info("business calendar rebuilt", version=calendar.version),
+    )
+
+
+async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
+    """Pick up override rows another process changed (the CLI, another ``serve``)."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await calendar.reload()
+        except Exception:  # the next round tries again; the current calendar stays in use
+            log.exception("business calendar refresh failed")
 
 
 def _prepare(settings: Settings) -> tuple[Registry, TrustStore | None]:
@@ -66,6 +107,25 @@ def _prepare(settings: Settings) -> tuple[Registry, TrustStore | None]:
     registry = load_registry(settings)
     trust = TrustStore.from_pem_file(settings.trust_file) if settings.trust_file else None
     return registry, trust
+
+
+def upstream_client(settings: Settings, http: httpx.AsyncClient | None = None) -> VxpClient:
+    """The VXP client of a provincial node's link to its national node.
+
+    Signs like the SDK; a timeout on every call; bounded retries with jitter on transport errors
+    and 5xx only (a FAIL answer is never retried: connectors.vxp.retry).
+    """
+    if settings.upstream_url is None or settings.upstream_system_id is None:
+        raise ValueError("no upstream link configured")
+    secret = settings.upstream_secret.get_secret_value() if settings.upstream_secret else ""
+    return VxpClient(
+        settings.upstream_url,
+        settings.upstream_system_id,
+        secret,
+        http=http,
+        timeout=settings.upstream_timeout_seconds,
+        refresh_timestamp=True,
+    )
 
 
 def make_bus(settings: Settings) -> Bus:
@@ -98,13 +158,19 @@ async def open_store(
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, workers: bool | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    workers: bool | None = None,
+    clock: Clock | None = None,
+    upstream_http: httpx.AsyncClient | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the node's resources for the duration of the ``async with`` block.
 
-    ``workers`` None follows ``settings.workers_in_serve``. Raises what a resource raises on
-    opening (a bad registry file, :class:`gateway.store.database.StoreNotMigrated`, a broker that
-    cannot be reached), after closing those already open.
+    ``workers`` None follows ``settings.workers_in_serve``. ``upstream_http`` replaces the HTTP
+    client of the link to the national node (tests run several nodes in one process). Raises
+    what a resource raises on opening (a bad registry file,
+    :class:`gateway.store.database.StoreNotMigrated`, a broker that cannot be reached), after
+    closing those already open.
     """
     log.info("node starting", settings=settings.public_view())
     if settings.secret_problem() is not None:
@@ -119,6 +185,19 @@ async def open_runtime(
         log.info("agency registry loaded", agencies=len(registry), source=source)
 
         store = await stack.enter_async_context(open_store(settings))
+        calendar = await open_calendar(settings, store, clock)
+        if settings.calendar_refresh_seconds > 0:
+            refresh = asyncio.create_task(
+                _refresh_calendar(calendar, settings.calendar_refresh_seconds),
+                name="calendar-refresh",
+            )
+
+            async def stop_refresh() -> None:
+                refresh.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresh
+
+            stack.push_async_callback(stop_refresh)
 
         bus = make_bus(settings)
         await bus.start()
@@ -131,6 +210,9 @@ async def open_runtime(
                 limits=limits,
                 policy=Policy(limits=limits, deep=True),
                 trust=trust,
+                province=settings.province,
+                upstream=settings.upstream_url is not None,
+                national=settings.role is NodeRole.NATIONAL,
             ),
             max_receiver_failures=settings.max_receiver_failures,
             receiver_retry_base=timedelta(seconds=settings.receiver_retry_seconds),
@@ -145,11 +227,18 @@ async def open_runtime(
             config,
             SecretBox(settings.secret_key.get_secret_value()),
             on_accepted=relay.wake if relay else None,
+            legal=calendar.legal,
         )
         if relay is not None:
             router = Router(store, registry, clock)
             await bus.subscribe(ROUTE_TOPIC, router.handle, on_dead=router.on_dead)
-            await sweep(store, bus, clock, older_than=timedelta(0))
+            forwarding = settings.upstream_url is not None
+            if forwarding:
+                client = upstream_client(settings, upstream_http)
+                stack.push_async_callback(client.aclose)
+                forwarder = Forwarder(store, client, clock, node_id=settings.node_id, limits=limits)
+                await bus.subscribe(FORWARD_TOPIC, forwarder.handle, on_dead=forwarder.on_dead)
+            await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
             task = asyncio.create_task(relay.run(), name="outbox-relay")
 
             async def stop_relay() -> None:
@@ -159,7 +248,7 @@ async def open_runtime(
 
             # Registered after bus.close: the relay stops first, then the bus drains.
             stack.push_async_callback(stop_relay)
-            log.info("workers running", relay=True, router=True)
+            log.info("workers running", relay=True, router=True, forwarder=forwarding)
         yield Runtime(
             settings=settings,
             registry=registry,
@@ -169,5 +258,6 @@ async def open_runtime(
             exchange=exchange,
             clock=clock,
             registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
+            calendar=calendar,
             relay=relay,
         )

@@ -137,10 +137,46 @@ class Settings(BaseSettings):
     registry_file: Path | None = Field(
         default=None, description="CSV or JSON agency registry replacing the bundled one."
     )
+    province_codes: str = Field(
+        default="",
+        pattern=r"^[\sA-Za-z0-9.,]*$",
+        description="A provincial node's level-1 code(s), comma-separated (e.g. H14).",
+    )
+    upstream_url: Annotated[str | None, Field(repr=False)] = Field(
+        default=None,
+        description="A provincial node's national node, its VXP endpoint (e.g. https://n/vxp).",
+    )
+    upstream_system_id: str | None = Field(
+        default=None, description="This node's system id at the national node."
+    )
+    upstream_secret: SecretStr | None = Field(
+        default=None, description="This node's secret at the national node."
+    )
+    upstream_poll_seconds: float = Field(
+        default=5.0, gt=0, description="Seconds between polls of the national node's lists."
+    )
+    upstream_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Timeout of every call to the national node."
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
     log_json: bool = Field(default=False, description="JSON log lines instead of console ones.")
     max_package_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1, description="Largest package accepted, in bytes."
+    )
+    calendar_file: Path | None = Field(
+        default=None,
+        description="Calendar override table (CSV) replacing the shipped one (docs/calendar.md).",
+    )
+    office_hours: str | None = Field(
+        default=None,
+        description='Office sessions as the CLI\'s --hours, e.g. "07:00-11:30,13:30-17:00"; '
+        "unset means 07:30-11:30,13:30-17:00.",
+    )
+    calendar_refresh_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds between checks for override rows changed by another process; "
+        "0 turns the check off.",
     )
 
     @field_validator("node_id", "host")
@@ -150,6 +186,16 @@ class Settings(BaseSettings):
         if not stripped:
             raise ValueError("must not be blank")
         return stripped
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from gateway.calendar_data import parse_hours  # the syntax lives with the calendar
+
+        parse_hours(value)  # CalendarError is a ValueError: reported with the variable's name
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -166,6 +212,11 @@ class Settings(BaseSettings):
         "database_schema",
         "auto_migrate",
         "run_workers",
+        "upstream_url",
+        "upstream_system_id",
+        "upstream_secret",
+        "calendar_file",
+        "office_hours",
         mode="before",
     )
     @classmethod
@@ -184,7 +235,33 @@ class Settings(BaseSettings):
                 f"{env_var('secret_key')} {problem}; set it to a random value of at least "
                 f"{MIN_SECRET_LENGTH} characters (env={self.env.value} refuses placeholders)"
             )
+        self._check_upstream()
         return self
+
+    def _check_upstream(self) -> None:
+        if self.upstream_url is None:
+            return
+        if self.role is NodeRole.NATIONAL:
+            raise ValueError(
+                f"{env_var('upstream_url')} is for provincial nodes; a national node has none"
+            )
+        missing = [
+            env_var(name)
+            for name in ("upstream_system_id", "upstream_secret")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(f"{env_var('upstream_url')} needs {' and '.join(missing)}")
+        if not self.province:
+            raise ValueError(
+                f"{env_var('upstream_url')} needs {env_var('province_codes')} (e.g. H14): "
+                "what is inside the province stays, the rest goes upstream"
+            )
+
+    @property
+    def province(self) -> tuple[str, ...]:
+        """The province's level-1 codes (``province_codes`` split)."""
+        return tuple(c.strip() for c in self.province_codes.split(",") if c.strip())
 
     @property
     def embedded(self) -> bool:
@@ -239,6 +316,12 @@ class Settings(BaseSettings):
             "log_level": self.log_level,
             "log_json": self.log_json,
             "max_package_bytes": self.max_package_bytes,
+            "province_codes": self.province_codes,
+            "upstream_url": redact_url(self.upstream_url) if self.upstream_url else None,
+            "upstream_system_id": self.upstream_system_id,
+            "calendar_file": str(self.calendar_file) if self.calendar_file else None,
+            "office_hours": self.office_hours,
+            "calendar_refresh_seconds": self.calendar_refresh_seconds,
         }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.calendar import CopyLegalInfo, DocumentLegalInfo
 from schemas.timestamps import VnDateTime
 
 #: Longest reason a receiving system may give with ``confirm`` (characters).
@@ -173,6 +174,9 @@ class DeliveryInfo(_Body):
         default=None, description="Latest status (01..16) reported about this copy."
     )
     status_at: VnDateTime | None = None
+    legal: CopyLegalInfo | None = Field(
+        default=None, description="The copy's legal measures (docs/calendar.md)."
+    )
 
 
 class AttachmentMeta(_Body):
@@ -226,6 +230,9 @@ class DocumentFacts(_Body):
         default_factory=list, description="Validation warnings kept with the document."
     )
     attachments: list[AttachmentMeta] = Field(default_factory=list)
+    legal: DocumentLegalInfo | None = Field(
+        default=None, description="Send deadline and due time (documents; docs/calendar.md)."
+    )
 
 
 class TraceEvent(_Body):
@@ -278,6 +285,9 @@ class RecipientTrace(_Body):
     last_error: str | None = None
     events: list[TraceEvent] = Field(default_factory=list)
     statuses: list[StatusNoticeInfo] = Field(default_factory=list)
+    legal: CopyLegalInfo | None = Field(
+        default=None, description="The copy's legal measures (docs/calendar.md)."
+    )
 
 
 class DocumentTraceReport(_Body):

@@ -16,7 +16,7 @@ import re
 
 # Spec §0: every FAIL of this project starts ErrorDesc with our own stable code, e.g.
 # "EDXML_SCHEMA: To/OrganId missing". Other axes send free text.
-_REASON = re.compile(r"([A-Z][A-Z0-9_]*[A-Z0-9]):")
+_REASON = re.compile(r"([A-Z][A-Z0-9_]*[A-Z0-9])(?: \[[^\]]*\])?:")
 
 
 class VxpError(Exception):

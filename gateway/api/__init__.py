@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gateway.api import agencies, codes, health, metrics, native, node, vxp
+from gateway.api import agencies, calendar, codes, health, metrics, native, node, vxp
 
 #: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
 API_PREFIX = "/api/v1"
@@ -22,7 +22,7 @@ def build_router() -> APIRouter:
     router.include_router(health.router)
     router.include_router(metrics.router)
     v1 = APIRouter(prefix=API_PREFIX)
-    for module in (node, agencies, codes, native):
+    for module in (node, agencies, codes, calendar, native):
         v1.include_router(module.router)
     router.include_router(v1)
     return router

@@ -47,12 +47,14 @@ from edxml.signature import SignaturePolicy, SignatureVerdict, classify
 from edxml.trust import TrustStore
 from gateway.core.clock import VN_TZ, Clock
 from gateway.core.errors import Conflict, NotAllowed, NotFound, PackageRefused, RecipientRefused
+from gateway.core.legal import LegalTime, notice_on_time, overdue
 from gateway.core.model import (
     AcceptOutcome,
     AcceptPlan,
     AttachmentInfo,
     DeliveryState,
     DeliveryView,
+    DocumentLegal,
     DocumentRecord,
     MessageType,
     OutboxItem,
@@ -61,13 +63,17 @@ from gateway.core.model import (
     System,
 )
 from gateway.core.ports import AcceptUnit, Store
-from gateway.core.routing import Routes, RoutingTable, code_key, granted
+from gateway.core.routing import Routes, RoutingTable, code_key, grant_covers, granted
 from identifiers import Registry, ResolutionOutcome
 
 #: Packages above this size are parsed off the event loop.
 PARSE_IN_THREAD_BYTES = 256 * 1024
 #: Topic of the work that makes a copy available to its recipient system.
 ROUTE_TOPIC = "route"
+#: Topic of the work that sends a package's upstream copies to the national node.
+FORWARD_TOPIC = "forward"
+#: The link a copy leaves by when the national node takes it on.
+UPSTREAM = "upstream"
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,12 @@ class AcceptConfig:
     policy: Policy = field(default_factory=Policy)
     signature_policy: SignaturePolicy = field(default_factory=SignaturePolicy)
     trust: TrustStore | None = None
+    #: A provincial node's level-1 code(s) (``H14``): what lies outside goes to ``upstream``.
+    province: tuple[str, ...] = ()
+    #: A provincial node with an upstream (national) node to forward to.
+    upstream: bool = False
+    #: A national node: codes unknown to its registry still go to the node owning their subtree.
+    national: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,8 @@ class SendRequest:
     from_code: str | None = None
     to: Sequence[str] | None = None
     request_id: str | None = None
+    #: Pulled from the upstream node: the item's DocId there (one copy per item).
+    origin_doc_id: str | None = None
 
 
 def _clean(value: str | None) -> str | None:
@@ -125,9 +139,15 @@ class Acceptor:
     """The send use case."""
 
     def __init__(
-        self, store: Store, registry: Registry, clock: Clock, config: AcceptConfig
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        config: AcceptConfig,
+        legal: LegalTime | None = None,
     ) -> None:
         self.store = store
+        self.legal = legal  # None: no legal measures (docs/calendar.md)
         self.registry = registry
         self.clock = clock
         self.config = config
@@ -205,11 +225,7 @@ class Acceptor:
                             dedup_key,
                             attachments,
                         )
-                    outbox = [
-                        self._route_item(r, plan.document.priority, request.request_id)
-                        for r in plan.recipients
-                    ]
-                    await unit.store(plan, outbox)
+                    await unit.store(plan, self._outbox(plan, request.request_id))
                 return AcceptOutcome(document_id, created=True)
             except Conflict:
                 # A concurrent identical send committed first: the next attempt finds its DocId.
@@ -287,7 +303,15 @@ class Acceptor:
         organ_id = _clean(organ)
         param = _clean(from_code)
         for value, where in ((param, "from"), (organ_id, "From/OrganId")):
-            if value is not None and not granted(self.registry, caller.grants, value):
+            if value is None:
+                continue
+            # The upstream node relays for every agency outside the province, none inside it.
+            allowed = (
+                self.outside_province(value)
+                if caller.relay
+                else granted(self.registry, caller.grants, value)
+            )
+            if not allowed:
                 raise NotAllowed(
                     f"sender {value} is not registered for system {caller.system_id}",
                     code="SENDER_NOT_GRANTED",
@@ -298,6 +322,19 @@ class Acceptor:
                 "From/OrganId is missing", code="EDXML_REQUIRED", field="From/OrganId"
             )
         return organ_id
+
+    def outside_province(self, code: str) -> bool:
+        """True on a provincial node with an upstream when ``code`` lies outside its province."""
+        if not self.config.upstream:
+            return False
+        return not any(grant_covers(self.registry, own, code) for own in self.config.province)
+
+    def _relayed(self, code: str, table: RoutingTable) -> bool:
+        """An agency this node's registry does not know, that another node will resolve: the
+        national node (upstream), or the downstream node owning its subtree (national role)."""
+        if self.outside_province(code):
+            return True
+        return self.config.national and table.owner(code) is not None
 
     def _dedup_key(self, pkg: DocumentPackage | StatusPackage, sender_code: str) -> str | None:
         """Same sender + edXML DocumentId (+ operation) is the same send, for new and revoke."""
@@ -310,7 +347,7 @@ class Acceptor:
         return f"{code_key(sender_code)}|{business}|{edxml_id}"[:300]
 
     def _resolve(
-        self, codes: Sequence[str], now: datetime
+        self, codes: Sequence[str], now: datetime, table: RoutingTable
     ) -> list[tuple[str, str, tuple[dict[str, Any], ...]]]:
         """(requested, effective code, redirects) per distinct recipient, or a coded refusal."""
         today = now.astimezone(VN_TZ).date()
@@ -324,7 +361,11 @@ class Acceptor:
                 continue
             resolution = self.registry.resolve(code, today)
             if resolution.outcome is ResolutionOutcome.UNKNOWN:
-                unknown.append(code)
+                if self._relayed(code, table) and code_key(code) not in seen:
+                    seen.add(code_key(code))
+                    out.append((code, code, ()))
+                else:
+                    unknown.append(code)
                 continue
             if resolution.outcome is not ResolutionOutcome.FOUND or resolution.code is None:
                 stopped.append((code, resolution.outcome.value))
@@ -361,24 +402,30 @@ class Acceptor:
             raise PackageRefused("no recipient given", code="EDXML_REQUIRED", field="To/OrganId")
         return out
 
-    @staticmethod
     def _recipients(
+        self,
         table: RoutingTable,
         resolved: Sequence[tuple[str, str, tuple[dict[str, Any], ...]]],
         concerns: dict[str, str] | None = None,
+        origin_doc_id: str | None = None,
     ) -> tuple[RecipientPlan, ...]:
         plans = []
         for requested, code, redirects in resolved:
             key = code_key(code)
+            # A local system that owns the code first; else, outside the province, upstream.
+            owner = table.owner(code)
+            link = UPSTREAM if owner is None and self.outside_province(code) else None
             plans.append(
                 RecipientPlan(
                     delivery_id=str(uuid.uuid4()),
                     requested_code=requested,
                     code=code,
                     code_key=key,
-                    system_id=table.owner(code),
+                    system_id=owner,
                     redirects=redirects,
                     concerns_delivery_id=(concerns or {}).get(key),
+                    link=link,
+                    origin_doc_id=origin_doc_id if len(resolved) == 1 else None,
                 )
             )
         return tuple(plans)
@@ -422,7 +469,7 @@ class Acceptor:
                         "known to this node: delivered to To only",
                     }
                 )
-        resolved = self._resolve(codes, now)
+        resolved = self._resolve(codes, now, table)
         code_number = _clean(header.code.code_number) if header.code else None
         code_notation = _clean(header.code.code_notation) if header.code else None
         promulgated = (
@@ -465,12 +512,15 @@ class Acceptor:
             signature=dict(verdict.to_dict()),
             notes=tuple(note_list),
             request_id=request.request_id,
+            legal=self.legal.document(MessageType.EDOC, now, promulgated, _as_date(header.due_date))
+            if self.legal is not None
+            else DocumentLegal(),
         )
         return AcceptPlan(
             document=record,
             data=request.data,
             attachments=attachments,
-            recipients=self._recipients(table, resolved),
+            recipients=self._recipients(table, resolved, origin_doc_id=request.origin_doc_id),
             removed_deliveries=tuple(removed),
             linked_deliveries=tuple(linked),
         )
@@ -554,7 +604,7 @@ class Acceptor:
             )
         original, copy = concerned
         codes = list(request.to) if request.to else [other]
-        resolved = self._resolve(codes, now)
+        resolved = self._resolve(codes, now, table)
         status = pkg.status_code
         code_value = status.value if isinstance(status, StatusCode) else str(status or "")
         record = DocumentRecord(
@@ -584,12 +634,20 @@ class Acceptor:
             description=pkg.description,
             issued_at=_as_aware(pkg.timestamp),
             from_code=sender_code,
+            # The node's acceptance is the status's legal send time (docs/calendar.md).
+            notice_on_time=notice_on_time(code_value, copy.kind, copy.legal, copy.received_at, now),
+            overdue=overdue(code_value, copy.kind, copy.legal, now),
         )
         return AcceptPlan(
             document=record,
             data=request.data,
             attachments=(),
-            recipients=self._recipients(table, resolved, {code_key(other): copy.delivery_id}),
+            recipients=self._recipients(
+                table,
+                resolved,
+                {code_key(other): copy.delivery_id},
+                origin_doc_id=request.origin_doc_id,
+            ),
             status_notice=notice,
         )
 
@@ -608,11 +666,36 @@ class Acceptor:
                     return original, copy
         return None
 
-    def _route_item(
-        self, recipient: RecipientPlan, priority: int, request_id: str | None
-    ) -> OutboxItem:
-        body = json.dumps({"delivery_id": recipient.delivery_id}).encode()
+    @staticmethod
+    def _outbox(plan: AcceptPlan, request_id: str | None) -> list[OutboxItem]:
+        """One ``route`` item per local copy; one ``forward`` item for the upstream copies (one
+        send per package per link, listing its remote recipients)."""
         headers = {"x-request-id": request_id} if request_id else {}
-        return OutboxItem(
-            0, ROUTE_TOPIC, f"{ROUTE_TOPIC}:{recipient.delivery_id}", body, priority, headers
-        )
+        priority = plan.document.priority
+        items = [
+            OutboxItem(
+                0,
+                ROUTE_TOPIC,
+                f"{ROUTE_TOPIC}:{r.delivery_id}",
+                json.dumps({"delivery_id": r.delivery_id}).encode(),
+                priority,
+                headers,
+            )
+            for r in plan.recipients
+            if r.link is None
+        ]
+        upstream = [r.delivery_id for r in plan.recipients if r.link == UPSTREAM]
+        if upstream:
+            document_id = plan.document.document_id
+            body = {"document_id": document_id, "delivery_ids": upstream}
+            items.append(
+                OutboxItem(
+                    0,
+                    FORWARD_TOPIC,
+                    f"{FORWARD_TOPIC}:{document_id}",
+                    json.dumps(body).encode(),
+                    priority,
+                    headers,
+                )
+            )
+        return items

@@ -18,6 +18,7 @@ from edxml import BuildError, EdxmlError, append_trace
 from gateway.core.accept import AcceptConfig, Acceptor, SendRequest
 from gateway.core.clock import Clock
 from gateway.core.errors import AuthError, NotFound
+from gateway.core.legal import LegalTime
 from gateway.core.model import (
     AcceptOutcome,
     ConfirmOutcome,
@@ -62,13 +63,15 @@ class Exchange:
         secrets: SecretBox,
         *,
         on_accepted: Callable[[], None] | None = None,
+        legal: LegalTime | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock
         self.config = config
         self.secrets = secrets
-        self.acceptor = Acceptor(store, registry, clock, config.accept)
+        self.legal = legal
+        self.acceptor = Acceptor(store, registry, clock, config.accept, legal)
         self._on_accepted = on_accepted
         self._opened: dict[str, tuple[bytes, str]] = {}
 
@@ -155,6 +158,7 @@ class Exchange:
                 max_failures=self.config.max_receiver_failures,
                 retry_at=lambda failures: retry_at(now, failures, base),
                 reason=reason,
+                receipt=self.legal.receipt if self.legal is not None else None,
             )
             if delivery_id
             else None

@@ -45,6 +45,7 @@ class DeliveryState(StrEnum):
     RECEIVED = "received"
     FAILED = "failed"
     REMOVED = "removed"
+    FORWARDED = "forwarded"  # handed to the upstream node, which answered its DocId
 
 
 #: States in which a copy is finished: nothing moves it any more except an operator's replay.
@@ -64,6 +65,7 @@ class EventKind(StrEnum):
     STATUS = "status"  # a status notice (01..16) about this copy was recorded
     LINKED = "linked"  # a revoke/update/replace concerning this copy was sent
     REMOVED = "removed"  # an update removed this recipient
+    FORWARDED = "forwarded"  # sent on to the upstream node (its DocId in the detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ class System:
     admin: bool = False
     created_at: datetime | None = None
     description: str = ""
+    #: The upstream node seen as a sender (not stored): it relays for agencies outside the
+    #: province, so it may send as any of them.
+    relay: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,42 @@ class RecipientPlan:
     system_id: str | None  # the local system that will pull it; None: no system serves it yet
     redirects: tuple[dict[str, Any], ...] = ()
     concerns_delivery_id: str | None = None  # statuses/linked packages: the copy they are about
+    link: str | None = None  # "upstream": no local system serves it, the national node will
+    origin_doc_id: str | None = None  # pulled from the upstream node: the item's DocId there
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLegal:
+    """A document's legal measures as stored (docs/calendar.md "Legal measures").
+
+    ``sent_at`` is the document's ``accepted_at``. ``calendar_version`` is the version of the
+    business calendar the deadlines were computed with (None: never computed, e.g. a status
+    package or a row older than the measures).
+    """
+
+    send_deadline: datetime | None = None  # QĐ 28/2018; NĐ 30/2020 Art. 18(1)
+    sent_on_time: bool | None = None  # accepted_at <= send_deadline
+    due_at: datetime | None = None  # end of business on DueDate (Civil Code 2015 Art. 148(5))
+    calendar_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyLegal:
+    """A copy's legal measures as stored; :mod:`gateway.core.legal` derives the time-dependent
+    ones (a notice or a 06 still missing past its deadline) at read time.
+
+    ``due_at`` is the copy's document's (read with the copy, for ``overdue``);
+    ``calendar_version`` is the version the receipt measures were computed with.
+    """
+
+    legal_received_at: datetime | None = None  # NĐ 64/2007 Art. 36
+    received_out_of_hours: bool | None = None
+    notice_deadline: datetime | None = None  # NĐ 30/2020 Art. 21(2)(c)
+    notice_on_time: bool | None = None  # set by the recipient's first 01/03
+    overdue: bool | None = None  # set by the first 06
+    urgent_handover_minutes: int | None = None  # Priority >= 1: business minutes sent → received
+    calendar_version: str | None = None
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +176,7 @@ class DocumentRecord:
     signature: dict[str, Any] = field(default_factory=dict)
     notes: tuple[dict[str, Any], ...] = ()
     request_id: str | None = None
+    legal: DocumentLegal = field(default_factory=DocumentLegal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +188,9 @@ class StatusNoticePlan:
     description: str | None
     issued_at: datetime | None
     from_code: str
+    # The copy's legal measures this notice settles (the first one wins, in the store):
+    notice_on_time: bool | None = None  # a 01/03: issued by the copy's notice deadline
+    overdue: bool | None = None  # a 06: issued after the document's due time
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +226,8 @@ class DeliveryView:
     requested_code: str
     code: str
     system_id: str | None
+    link: str | None
+    upstream_doc_id: str | None
     sender_system: str
     sender_code: str
     sha256: str
@@ -196,6 +243,7 @@ class DeliveryView:
     subject: str | None = None
     code_number: str | None = None
     code_notation: str | None = None
+    legal: CopyLegal = field(default_factory=CopyLegal)
 
 
 @dataclass(frozen=True, slots=True)

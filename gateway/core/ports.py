@@ -12,9 +12,11 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+from gateway.core.calendar_admin import OverrideStore
 from gateway.core.model import (
     AcceptPlan,
     ConfirmOutcome,
+    CopyLegal,
     DeliveryState,
     DeliveryView,
     DocumentRecord,
@@ -23,6 +25,7 @@ from gateway.core.model import (
     OutboxItem,
     System,
 )
+from gateway.core.recompute import LegalStore
 
 
 class SystemStore(Protocol):
@@ -154,10 +157,12 @@ class DocumentStore(Protocol):
         max_failures: int,
         retry_at: Callable[[int], datetime],
         reason: str | None,
+        receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
     ) -> ConfirmOutcome | None:
         """Apply ``updateStatus`` on a copy handed to ``actor`` (a system id); None when there is
         no such copy for it. Idempotent: repeating it changes nothing. ``retry_at(failures)``
-        says when a copy the receiver failed on for the n-th time is offered again."""
+        says when a copy the receiver failed on for the n-th time is offered again;
+        ``receipt(copy, received_at)`` gives the legal measures a ``done`` stores with it."""
         ...
 
     async def make_available(
@@ -165,6 +170,12 @@ class DocumentStore(Protocol):
     ) -> bool:
         """queued → available; False when the copy is not ``queued`` (idempotent) or, with
         ``system_id`` None, has no system recorded (the caller routes it again)."""
+        ...
+
+    async def mark_forwarded(
+        self, delivery_ids: Sequence[str], upstream_doc_id: str, now: datetime
+    ) -> int:
+        """queued → forwarded with the upstream DocId (idempotent); returns how many moved."""
         ...
 
     async def fail_delivery(
@@ -214,5 +225,5 @@ class DocumentStore(Protocol):
         ...
 
 
-class Store(SystemStore, DocumentStore, Protocol):
+class Store(SystemStore, DocumentStore, LegalStore, OverrideStore, Protocol):
     """The whole store port."""

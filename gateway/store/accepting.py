@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Boolean, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,11 +26,13 @@ from gateway.core.model import (
     EventKind,
     MessageType,
     OutboxItem,
+    StatusNoticePlan,
 )
 from gateway.core.statuses import status_rank
 from gateway.store.rows import document, view, view_query
 from gateway.store.tables import (
     AttachmentRow,
+    AwareDateTime,
     BlobRow,
     DeliveryRow,
     DocumentRow,
@@ -150,6 +152,10 @@ async def store_plan(
                 "signature": doc.signature,
                 "notes": list(doc.notes),
                 "request_id": doc.request_id,
+                "send_deadline": doc.legal.send_deadline,
+                "sent_on_time": doc.legal.sent_on_time,
+                "due_at": doc.legal.due_at,
+                "calendar_version": doc.legal.calendar_version,
             }
         ],
     )
@@ -187,6 +193,8 @@ async def store_plan(
                     "updated_at": now,
                     "receiver_failures": 0,
                     "concerns_delivery_id": r.concerns_delivery_id,
+                    "link": r.link,
+                    "origin_doc_id": r.origin_doc_id,
                 }
                 for r in plan.recipients
             ],
@@ -244,6 +252,18 @@ def event(
     }
 
 
+def _settled(notice: StatusNoticePlan) -> dict[str, Any]:
+    """The copy's legal measures a status settles; the first 01/03 and the first 06 win."""
+    values: dict[str, Any] = {}
+    if notice.notice_on_time is not None:
+        values["notice_on_time"] = func.coalesce(
+            DeliveryRow.notice_on_time, literal(notice.notice_on_time, Boolean)
+        )
+    if notice.overdue is not None:
+        values["overdue"] = func.coalesce(DeliveryRow.overdue, literal(notice.overdue, Boolean))
+    return values
+
+
 async def _record_status(s: AsyncSession, plan: AcceptPlan, now: datetime) -> list[dict[str, Any]]:
     """Record a status notice against its copy; returns the copy's ``status`` event."""
     notice = plan.status_notice
@@ -264,16 +284,32 @@ async def _record_status(s: AsyncSession, plan: AcceptPlan, now: datetime) -> li
         ],
     )
     lower = _LOWER_RANKED.get(notice.code)
+    settled = _settled(notice)
     if lower is not None:
         # Out-of-order statuses keep their history; the current state is the furthest reached.
-        await s.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.delivery_id == notice.delivery_id,
-                or_(DeliveryRow.status_code.is_(None), DeliveryRow.status_code.in_(lower)),
+        advance = or_(DeliveryRow.status_code.is_(None), DeliveryRow.status_code.in_(lower))
+        if not settled:
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.delivery_id == notice.delivery_id, advance)
+                .values(status_code=notice.code, status_at=notice.issued_at or now, updated_at=now)
             )
-            .values(status_code=notice.code, status_at=notice.issued_at or now, updated_at=now)
-        )
+        else:
+            # Same statement (no extra round trip): the legal measure is settled even when the
+            # status arrives out of order and does not advance the copy.
+            at = literal(notice.issued_at or now, AwareDateTime)
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.delivery_id == notice.delivery_id)
+                .values(
+                    status_code=case((advance, notice.code), else_=DeliveryRow.status_code),
+                    status_at=case((advance, at), else_=DeliveryRow.status_at),
+                    updated_at=case(
+                        (advance, literal(now, AwareDateTime)), else_=DeliveryRow.updated_at
+                    ),
+                    **settled,
+                )
+            )
     detail = {
         "status": notice.code,
         "description": notice.description,

@@ -31,6 +31,7 @@ from gateway.core.model import (
     FINAL_STATES,
     AttachmentInfo,
     ConfirmOutcome,
+    CopyLegal,
     DeliveryEvent,
     DeliveryState,
     DeliveryView,
@@ -42,6 +43,7 @@ from gateway.core.model import (
     StatusNotice,
 )
 from gateway.store.accepting import SqlAcceptUnit, deliveries_of, event
+from gateway.store.legal import SqlLegal
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import reconnecting
 from gateway.store.systems import SqlSystems
@@ -75,7 +77,11 @@ _PULL_LIST = (
 _COUNT_PENDING = select(func.count()).select_from(DeliveryRow).where(_PENDING)
 
 
-class SqlStore(SqlSystems):
+#: States in which ``done`` changes nothing (see :meth:`SqlStore._apply_confirm`).
+_CONFIRMED = frozenset({DeliveryState.RECEIVED.value, DeliveryState.REMOVED.value})
+
+
+class SqlStore(SqlLegal, SqlSystems):
     """The store port over one async engine."""
 
     # ------------------------------------------------------------------ documents
@@ -170,8 +176,10 @@ class SqlStore(SqlSystems):
         max_failures: int,
         retry_at: Callable[[int], datetime],
         reason: str | None,
+        receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
     ) -> ConfirmOutcome | None:
-        """Apply updateStatus done|fail on the actor's copy, idempotently."""
+        """Apply updateStatus done|fail on the actor's copy, idempotently; a ``done`` stores the
+        legal measures ``receipt`` gives in the same UPDATE (no extra round trip)."""
         query = view_query().where(
             DeliveryRow.delivery_id == delivery_id,
             DeliveryRow.system_id == actor,
@@ -184,6 +192,9 @@ class SqlStore(SqlSystems):
             if found is None:
                 return None
             row: DeliveryRow = found[0]
+            legal = None
+            if done and receipt is not None and row.state not in _CONFIRMED:
+                legal = receipt(view(found), now)
             changed = self._apply_confirm(
                 s,
                 row,
@@ -193,6 +204,7 @@ class SqlStore(SqlSystems):
                 max_failures=max_failures,
                 retry_at=retry_at,
                 reason=reason,
+                legal=legal,
             )
             await s.flush()
             return ConfirmOutcome(view(found), changed)
@@ -208,6 +220,7 @@ class SqlStore(SqlSystems):
         max_failures: int,
         retry_at: Callable[[int], datetime],
         reason: str | None,
+        legal: CopyLegal | None = None,
     ) -> bool:
         state = DeliveryState(row.state)
         if done:
@@ -218,6 +231,12 @@ class SqlStore(SqlSystems):
             row.received_at = now
             row.next_attempt_at = None
             row.updated_at = now
+            if legal is not None:
+                row.legal_received_at = legal.legal_received_at
+                row.received_out_of_hours = legal.received_out_of_hours
+                row.notice_deadline = legal.notice_deadline
+                row.urgent_handover_minutes = legal.urgent_handover_minutes
+                row.calendar_version = legal.calendar_version
             s.add(
                 EventRow(
                     delivery_id=row.delivery_id,
@@ -318,6 +337,35 @@ class SqlStore(SqlSystems):
                 insert(EventRow), [event(delivery_id, EventKind.AVAILABLE, now, "router", detail)]
             )
             return True
+
+    @reconnecting
+    async def mark_forwarded(
+        self, delivery_ids: Sequence[str], upstream_doc_id: str, now: datetime
+    ) -> int:
+        """queued → forwarded with the upstream DocId, each with a ``forwarded`` event."""
+        async with self._tx() as s:
+            moved = list(
+                await s.scalars(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.delivery_id.in_(list(delivery_ids)),
+                        DeliveryRow.state == DeliveryState.QUEUED.value,
+                    )
+                    .values(
+                        state=DeliveryState.FORWARDED.value,
+                        upstream_doc_id=upstream_doc_id,
+                        updated_at=now,
+                    )
+                    .returning(DeliveryRow.delivery_id)
+                )
+            )
+            if moved:
+                detail = {"upstream_doc_id": upstream_doc_id}
+                await s.execute(
+                    insert(EventRow),
+                    [event(d, EventKind.FORWARDED, now, "forwarder", detail) for d in moved],
+                )
+            return len(moved)
 
     @reconnecting
     async def fail_delivery(

@@ -7,13 +7,16 @@ kinds of model, conversions at the edges).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from gateway.core.model import (
+    CopyLegal,
     DeliveryState,
     DeliveryView,
+    DocumentLegal,
     DocumentRecord,
     MessageType,
     System,
@@ -29,6 +32,7 @@ VIEW_COLUMNS = (
     DocumentRow.subject,
     DocumentRow.code_number,
     DocumentRow.code_notation,
+    DocumentRow.due_at,  # read by name (``row.due_at``): the copy's ``overdue`` needs it
 )
 
 
@@ -50,6 +54,8 @@ def view(row: Any) -> DeliveryView:
         requested_code=d.requested_code,
         code=d.code,
         system_id=d.system_id,
+        link=d.link,
+        upstream_doc_id=d.upstream_doc_id,
         sender_system=row[1],
         sender_code=row[2],
         sha256=row[3],
@@ -65,6 +71,21 @@ def view(row: Any) -> DeliveryView:
         subject=row[4],
         code_number=row[5],
         code_notation=row[6],
+        legal=copy_legal(d, row.due_at),
+    )
+
+
+def copy_legal(d: DeliveryRow, due_at: datetime | None) -> CopyLegal:
+    """A copy's stored legal measures, with its document's due time."""
+    return CopyLegal(
+        legal_received_at=d.legal_received_at,
+        received_out_of_hours=d.received_out_of_hours,
+        notice_deadline=d.notice_deadline,
+        notice_on_time=d.notice_on_time,
+        overdue=d.overdue,
+        urgent_handover_minutes=d.urgent_handover_minutes,
+        calendar_version=d.calendar_version,
+        due_at=due_at,
     )
 
 
@@ -93,6 +114,12 @@ def document(row: DocumentRow) -> DocumentRecord:
         signature=dict(row.signature or {}),
         notes=tuple(row.notes or ()),
         request_id=row.request_id,
+        legal=DocumentLegal(
+            send_deadline=row.send_deadline,
+            sent_on_time=row.sent_on_time,
+            due_at=row.due_at,
+            calendar_version=row.calendar_version,
+        ),
     )
 
 

@@ -143,6 +143,11 @@ class DocumentRow(Base):
     signature: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     request_id: Mapped[str | None] = mapped_column(String(100))
+    # Legal measures (migration 0002, docs/calendar.md): sent_at is accepted_at.
+    send_deadline: Mapped[datetime | None]
+    sent_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    due_at: Mapped[datetime | None]
+    calendar_version: Mapped[str | None] = mapped_column(String(16))
 
 
 class AttachmentRow(Base):
@@ -190,8 +195,22 @@ class DeliveryRow(Base):
     receiver_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     concerns_delivery_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Forwarding between nodes (issue 4): "upstream" when the national node takes the copy on,
+    # with the DocId it answered once it did.
+    link: Mapped[str | None] = mapped_column(String(30))
+    upstream_doc_id: Mapped[str | None] = mapped_column(String(100))
+    # A copy pulled from the upstream node: the item's DocId there (each item makes one copy).
+    origin_doc_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     status_code: Mapped[str | None] = mapped_column(String(2))
     status_at: Mapped[datetime | None]
+    # Legal measures of the copy (migration 0002, docs/calendar.md), with their calendar version.
+    legal_received_at: Mapped[datetime | None]
+    received_out_of_hours: Mapped[bool | None] = mapped_column(Boolean)
+    notice_deadline: Mapped[datetime | None]
+    notice_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    overdue: Mapped[bool | None] = mapped_column(Boolean)
+    urgent_handover_minutes: Mapped[int | None] = mapped_column(Integer)
+    calendar_version: Mapped[str | None] = mapped_column(String(16))
 
 
 class EventRow(Base):
@@ -226,6 +245,20 @@ class StatusNoticeRow(Base):
     issued_at: Mapped[datetime | None]
     recorded_at: Mapped[datetime]
     from_code: Mapped[str] = mapped_column(String(50))
+
+
+class CalendarOverrideRow(Base):
+    """A day off or make-up working day an operator added (wins over the override table)."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[str] = mapped_column(String(10), default="high")
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100))
 
 
 class OutboxRow(Base):

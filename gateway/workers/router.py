@@ -14,10 +14,10 @@ import json
 from datetime import timedelta
 
 from connectors.bus import Bus, Message, Reject, Retry
-from gateway.core.accept import ROUTE_TOPIC
+from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, UPSTREAM
 from gateway.core.clock import Clock
 from gateway.core.errors import StoreUnavailable
-from gateway.core.model import DeliveryState
+from gateway.core.model import DeliveryState, DeliveryView
 from gateway.core.ports import Store
 from gateway.core.routing import Routes
 from gateway.logging import get_logger
@@ -59,8 +59,8 @@ class Router:
             copy = await self.store.get_delivery(delivery_id)
             if copy is None:
                 raise Reject(f"ROUTE_UNKNOWN_DELIVERY: {delivery_id}")
-            if copy.state is not DeliveryState.QUEUED:
-                return  # a redelivery: already routed
+            if copy.state is not DeliveryState.QUEUED or copy.link is not None:
+                return  # a redelivery (already routed), or the forwarder's copy
             # No system served the recipient at accept time; grants may have changed since.
             system_id = copy.system_id or (await self.routes.table()).owner(copy.code)
             now = self.clock.now()
@@ -103,24 +103,42 @@ class Router:
         log.error("route dead-lettered", delivery_id=delivery_id, reason=reason)
 
 
-async def sweep(store: Store, bus: Bus, clock: Clock, *, older_than: timedelta) -> int:
+async def sweep(
+    store: Store, bus: Bus, clock: Clock, *, older_than: timedelta, forwarding: bool = False
+) -> int:
     """Publish a ``route`` message again for every copy still ``queued`` after ``older_than``.
 
     The outbox guarantees publication; this covers messages lost after publication by a
     non-durable bus (the in-process one) when the node stopped. Duplicates are harmless.
     """
     stuck = await store.queued_deliveries(clock.now() - older_than, limit=10_000)
-    if stuck:
-        await bus.publish(
-            [
-                Message(
-                    topic=ROUTE_TOPIC,
-                    body=json.dumps({"delivery_id": c.delivery_id}).encode(),
-                    message_id=f"{ROUTE_TOPIC}:{c.delivery_id}:sweep",
-                    priority=min(c.priority, 9),
-                )
-                for c in stuck
-            ]
+    messages = [
+        Message(
+            topic=ROUTE_TOPIC,
+            body=json.dumps({"delivery_id": c.delivery_id}).encode(),
+            message_id=f"{ROUTE_TOPIC}:{c.delivery_id}:sweep",
+            priority=min(c.priority, 9),
         )
-        log.info("re-published queued copies", count=len(stuck))
-    return len(stuck)
+        for c in stuck
+        if c.link is None
+    ]
+    upstream: dict[str, list[DeliveryView]] = {}
+    for copy in stuck:
+        if copy.link == UPSTREAM:
+            upstream.setdefault(copy.document_id, []).append(copy)
+    if forwarding:
+        messages += [
+            Message(
+                topic=FORWARD_TOPIC,
+                body=json.dumps(
+                    {"document_id": document_id, "delivery_ids": [c.delivery_id for c in copies]}
+                ).encode(),
+                message_id=f"{FORWARD_TOPIC}:{document_id}:sweep",
+                priority=min(copies[0].priority, 9),
+            )
+            for document_id, copies in upstream.items()
+        ]
+    if messages:
+        await bus.publish(messages)
+        log.info("re-published queued copies", count=len(messages))
+    return len(messages)

@@ -156,3 +156,41 @@ def test_redact_url_keeps_urls_without_password() -> None:
     assert redact_url("sqlite+aiosqlite:///var/gateway.db") == "sqlite+aiosqlite:///var/gateway.db"
     assert redact_url("amqp://mq:5672/") == "amqp://mq:5672/"
     assert redact_url("amqp://u:p@s@[::1]:5672/vh") == "amqp://u:***@[::1]:5672/vh"
+
+
+@pytest.mark.parametrize(
+    ("variables", "hours", "table"),
+    [
+        ({}, None, None),
+        ({"GATEWAY_OFFICE_HOURS": " ", "GATEWAY_CALENDAR_FILE": ""}, None, None),
+        (
+            {
+                "GATEWAY_OFFICE_HOURS": " 07:00-11:30,13:30-17:00; 04-15..10-14=07:00-11:00 ",
+                "GATEWAY_CALENDAR_FILE": "province.csv",
+            },
+            "07:00-11:30,13:30-17:00; 04-15..10-14=07:00-11:00",
+            Path("province.csv"),
+        ),
+    ],
+)
+def test_calendar_settings(
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    hours: str | None,
+    table: Path | None,
+) -> None:
+    """Office hours and the calendar file come from the environment; empty means unset."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    settings = get_settings()
+    assert (settings.office_hours, settings.calendar_file) == (hours, table)
+    assert settings.calendar_refresh_seconds == 60
+
+
+def test_bad_office_hours_are_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Office hours in a wrong syntax stop the settings with CALENDAR_FORMAT."""
+    monkeypatch.setenv("GATEWAY_OFFICE_HOURS", "7h-11h30")
+    with pytest.raises(ValidationError) as refused:
+        get_settings()
+    assert "office_hours" in str(refused.value)
+    assert "CALENDAR_FORMAT" in str(refused.value)

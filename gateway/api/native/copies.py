@@ -40,7 +40,8 @@ async def list_sent(
     became available and was received, and the latest status reported about it.
     """
     rows = await runtime.exchange.sent(caller, document_id, message_type(kind), limit)
-    return [delivery_info(copy, caller.system_id) for _, copy in rows]
+    now = runtime.clock.now()
+    return [delivery_info(copy, caller.system_id, now) for _, copy in rows]
 
 
 @router.get(
@@ -69,8 +70,9 @@ async def list_deliveries(
     copies = await runtime.store.list_deliveries(
         state=wanted, system_id=caller.system_id, limit=limit
     )
+    now = runtime.clock.now()
     return [
-        delivery_info(copy, caller.system_id)
+        delivery_info(copy, caller.system_id, now)
         for copy in copies
         if copy.sender_system == caller.system_id or copy.state is not DeliveryState.QUEUED
     ]

@@ -215,7 +215,10 @@ async def trace_document(
     The document's facts (sender, number/notation, dates, priority, business type, related and
     duplicate documents, signature verdict, validation notes, attachments) and, per recipient,
     the requested and effective code (succession), the copy's state and timestamps, every event
-    of its history and every status reported about it. Only the sending system may read it;
+    of its history and every status reported about it. `legal` holds the legal measures
+    (send deadline and due time of the document; legal receipt time, receipt-notice deadline and
+    verdict, overdue flag and urgent hand-over minutes of each copy, docs/calendar.md), the
+    verdicts still awaiting a status as of the answer. Only the sending system may read it;
     anyone else gets 404 `DOCUMENT_UNKNOWN`.
     """
-    return trace_report(await runtime.exchange.trace(caller, document_id))
+    return trace_report(await runtime.exchange.trace(caller, document_id), runtime.clock.now())

@@ -5,9 +5,11 @@ responses its routes document.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from gateway.api.errors import ERROR_RESPONSES
+from gateway.core.legal import copy_measures
 from gateway.core.model import (
     ConfirmOutcome,
     DeliveryView,
@@ -16,6 +18,7 @@ from gateway.core.model import (
     EventKind,
     MessageType,
 )
+from schemas.calendar import CopyLegalInfo, DocumentLegalInfo
 from schemas.errors import ErrorBody
 from schemas.exchange import (
     AttachmentMeta,
@@ -95,8 +98,39 @@ def direction(copy: DeliveryView, system_id: str) -> Direction:
     return Direction.SENT if sent else Direction.RECEIVED
 
 
-def delivery_info(copy: DeliveryView, system_id: str) -> DeliveryInfo:
-    """A copy as the system ``system_id`` (its sender or its receiver) sees it."""
+def document_legal(doc: DocumentRecord) -> DocumentLegalInfo | None:
+    """A document's legal measures (none for status packages)."""
+    if doc.kind is not MessageType.EDOC:
+        return None
+    legal = doc.legal
+    return DocumentLegalInfo(
+        sent_at=doc.accepted_at,
+        send_deadline=legal.send_deadline,
+        sent_on_time=legal.sent_on_time,
+        due_at=legal.due_at,
+        calendar_version=legal.calendar_version,
+    )
+
+
+def copy_legal(copy: DeliveryView, now: datetime) -> CopyLegalInfo:
+    """A copy's legal measures as of ``now`` (the verdicts still awaiting a status)."""
+    legal = copy_measures(copy, now)
+    return CopyLegalInfo(
+        sent_at=copy.created_at,
+        received_at=copy.received_at,
+        legal_received_at=legal.legal_received_at,
+        received_out_of_hours=legal.received_out_of_hours,
+        notice_deadline=legal.notice_deadline,
+        notice_on_time=legal.notice_on_time,
+        due_at=legal.due_at,
+        overdue=legal.overdue,
+        urgent_handover_minutes=legal.urgent_handover_minutes,
+        calendar_version=legal.calendar_version,
+    )
+
+
+def delivery_info(copy: DeliveryView, system_id: str, now: datetime) -> DeliveryInfo:
+    """A copy as the system ``system_id`` (its sender or its receiver) sees it at ``now``."""
     return DeliveryInfo(
         delivery_id=copy.delivery_id,
         document_id=copy.document_id,
@@ -119,6 +153,7 @@ def delivery_info(copy: DeliveryView, system_id: str) -> DeliveryInfo:
         last_error=copy.last_error,
         status_code=copy.status_code,
         status_at=copy.status_at,
+        legal=copy_legal(copy, now),
     )
 
 
@@ -169,10 +204,11 @@ def _facts(doc: DocumentRecord, trace: DocumentTrace) -> DocumentFacts:
             )
             for a in trace.attachments
         ],
+        legal=document_legal(doc),
     )
 
 
-def _recipient(copy: DeliveryView, trace: DocumentTrace) -> RecipientTrace:
+def _recipient(copy: DeliveryView, trace: DocumentTrace, now: datetime) -> RecipientTrace:
     events = trace.events.get(copy.delivery_id, ())
     return RecipientTrace(
         delivery_id=copy.delivery_id,
@@ -203,12 +239,13 @@ def _recipient(copy: DeliveryView, trace: DocumentTrace) -> RecipientTrace:
             )
             for n in trace.statuses.get(copy.delivery_id, ())
         ],
+        legal=copy_legal(copy, now),
     )
 
 
-def trace_report(trace: DocumentTrace) -> DocumentTraceReport:
-    """A document with every recipient copy, its events and its statuses."""
+def trace_report(trace: DocumentTrace, now: datetime) -> DocumentTraceReport:
+    """A document with every recipient copy, its events, statuses and legal measures."""
     return DocumentTraceReport(
         document=_facts(trace.document, trace),
-        recipients=[_recipient(copy, trace) for copy in trace.deliveries],
+        recipients=[_recipient(copy, trace, now) for copy in trace.deliveries],
     )

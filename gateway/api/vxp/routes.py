@@ -29,6 +29,7 @@ from gateway.api.vxp.errors import describe, error_code
 from gateway.core.accept import SendRequest
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import BadRequest, ExchangeError
+from gateway.core.legal import copy_measures
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.logging import get_logger
 from gateway.runtime import Runtime
@@ -167,7 +168,7 @@ _RECEIVE_STATUS = {
 }
 
 
-def _sent_row(doc: DocumentRecord, copy: DeliveryView) -> dict[str, Any]:
+def _sent_row(doc: DocumentRecord, copy: DeliveryView, now: datetime) -> dict[str, Any]:
     send_status, send_desc = _SEND_STATUS[copy.state]
     receive_status, receive_desc = _RECEIVE_STATUS[copy.state]
     if copy.last_error and copy.state is DeliveryState.FAILED:
@@ -195,14 +196,34 @@ def _sent_row(doc: DocumentRecord, copy: DeliveryView) -> dict[str, Any]:
             "statusCode": copy.status_code,
             "statusTime": iso(copy.status_at),
             "priority": doc.priority,
+            **_legal_fields(doc, copy, now),
         }
     )
+
+
+def _legal_fields(doc: DocumentRecord, copy: DeliveryView, now: datetime) -> dict[str, Any]:
+    """The legal measures of a sent row (docs/calendar.md), as extra fields."""
+    legal = copy_measures(copy, now)
+    return {
+        "sendDeadline": iso(doc.legal.send_deadline),
+        "sentOnTime": doc.legal.sent_on_time,
+        "dueTime": iso(legal.due_at),
+        "calendarVersion": doc.legal.calendar_version,
+        "legalReceivedTime": iso(legal.legal_received_at),
+        "receivedOutOfHours": legal.received_out_of_hours,
+        "noticeDeadline": iso(legal.notice_deadline),
+        "noticeOnTime": legal.notice_on_time,
+        "overdue": legal.overdue,
+        "urgentHandoverMinutes": legal.urgent_handover_minutes,
+        "receiptCalendarVersion": legal.calendar_version,
+    }
 
 
 async def sent_list(runtime: Runtime, call: VxpCall, request: Request) -> Response:
     """``getSentEdocList``: one row per recipient copy of what the caller sent (§5.3)."""
     rows = await runtime.exchange.sent(call.system, call.get("docId"), _messagetype(call))
-    return ok({"data": [_sent_row(doc, copy) for doc, copy in rows]})
+    now = runtime.clock.now()
+    return ok({"data": [_sent_row(doc, copy, now) for doc, copy in rows]})
 
 
 async def get_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Response:

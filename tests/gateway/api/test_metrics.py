@@ -88,7 +88,7 @@ async def test_metrics_text_parses(client: httpx.AsyncClient) -> None:
     assert value(samples, "gateway_packages_accepted_total", kind="edoc", api="vxp") == 0
     assert {labels for name, labels in samples if name == "gateway_deliveries"} == {
         frozenset({("state", state)})
-        for state in ("queued", "available", "received", "failed", "removed")
+        for state in ("queued", "available", "received", "failed", "removed", "forwarded")
     }
 
 

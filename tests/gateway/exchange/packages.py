@@ -49,6 +49,7 @@ def document(
     receivers: tuple[tuple[str, ReceiverType], ...] = (),
     document_id: str | None = None,
     subject: str = "V/v triển khai trục liên thông văn bản điện tử",
+    due: date | None = None,
 ) -> bytes:
     """A valid document package; ``number`` defaults to a fresh one (a new document)."""
     number = number or str(uuid.uuid4().int % 10**6)
@@ -63,6 +64,7 @@ def document(
         subject=subject,
         signer=SignerInfo("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn Ánh"),
         other=OtherInfo(priority=priority),
+        due_date=due,
     )
     info = None
     if receivers:
