@@ -106,7 +106,9 @@ class Router:
 async def sweep(
     store: Store, bus: Bus, clock: Clock, *, older_than: timedelta, forwarding: bool = False
 ) -> int:
-    """Publish a ``route`` message again for every copy still ``queued`` after ``older_than``.
+    """Publish the work again for every copy still ``queued`` after ``older_than``: a ``route``
+    message per local copy and, with ``forwarding``, one ``forward`` message per document for
+    its upstream copies.
 
     The outbox guarantees publication; this covers messages lost after publication by a
     non-durable bus (the in-process one) when the node stopped. Duplicates are harmless.
