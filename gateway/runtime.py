@@ -30,6 +30,7 @@ from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
+from gateway.core.model import REPORT_TOPIC
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
@@ -42,14 +43,16 @@ from gateway.store.database import (
 )
 from gateway.store.repository import SqlStore
 from gateway.workers.forwarder import Forwarder
+from gateway.workers.puller import Puller
 from gateway.workers.relay import OutboxRelay
+from gateway.workers.reporter import Reporter
 from gateway.workers.router import Router, sweep
 from identifiers import Registry
 
 log = get_logger(__name__)
 
 #: Work kinds the node declares on the bus.
-TOPICS = ("route", "forward", "notify")
+TOPICS = ("route", "forward", "report", "notify")
 
 
 @dataclass(frozen=True)
@@ -233,22 +236,42 @@ async def open_runtime(
             router = Router(store, registry, clock)
             await bus.subscribe(ROUTE_TOPIC, router.handle, on_dead=router.on_dead)
             forwarding = settings.upstream_url is not None
+            puller: Puller | None = None
             if forwarding:
                 client = upstream_client(settings, upstream_http)
                 stack.push_async_callback(client.aclose)
                 forwarder = Forwarder(store, client, clock, node_id=settings.node_id, limits=limits)
                 await bus.subscribe(FORWARD_TOPIC, forwarder.handle, on_dead=forwarder.on_dead)
+                reporter = Reporter(store, client, clock)
+                await bus.subscribe(REPORT_TOPIC, reporter.handle, on_dead=reporter.on_dead)
+                puller = Puller(
+                    exchange,
+                    store,
+                    client,
+                    clock,
+                    interval=settings.upstream_poll_seconds,
+                    legal=calendar.legal,
+                    bus=bus,
+                    resend_after=timedelta(seconds=settings.upstream_resend_seconds),
+                )
             await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
-            task = asyncio.create_task(relay.run(), name="outbox-relay")
+            tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+            if puller is not None:
+                tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
 
-            async def stop_relay() -> None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            async def stop_workers() -> None:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
-            # Registered after bus.close: the relay stops first, then the bus drains.
-            stack.push_async_callback(stop_relay)
-            log.info("workers running", relay=True, router=True, forwarder=forwarding)
+            # Registered after bus.close: the relay and the puller stop first, then the bus
+            # drains.
+            stack.push_async_callback(stop_workers)
+            log.info(
+                "workers running", relay=True, router=True, forwarder=forwarding, puller=forwarding
+            )
         yield Runtime(
             settings=settings,
             registry=registry,

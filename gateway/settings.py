@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Timeout of every call to the national node."
     )
+    upstream_resend_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Upstream copies still queued this long are forwarded again once the "
+        "national node answers (it was down).",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
     log_json: bool = Field(default=False, description="JSON log lines instead of console ones.")
     max_package_bytes: int = Field(

@@ -13,6 +13,7 @@ import base64
 import binascii
 import logging
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -346,16 +347,56 @@ class VxpClient:
         return content
 
     async def update_status(
-        self, doc_id: str, status: AckStatus | Literal["done", "fail"]
+        self,
+        doc_id: str,
+        status: AckStatus | Literal["done", "fail"],
+        *,
+        desc: str | None = None,
+        fail_code: str | None = None,
+        next_doc_id: str | None = None,
     ) -> Envelope:
-        """Acknowledge a received item: ``done`` or ``fail``; it leaves the pending list (§5.6)."""
+        """Acknowledge a received item: ``done`` or ``fail``; it leaves the pending list (§5.6).
+
+        Not sent by the SDK, used between nodes (docs/axes.md): ``desc`` says why it failed; a
+        node refusing a pulled item for good sends its coded reason as ``fail_code`` (the
+        upstream node fails the copy at once instead of offering it again); a node taking an
+        item on sends ``next_doc_id``, its own DocId, and later reports the final receipt with
+        :meth:`report_delivery`.
+        """
         try:
             value = AckStatus(status).value
         except ValueError as exc:
             raise VxpParamError(f"status must be done or fail: {status!r}", field="status") from exc
         params = [("docId", doc_id), ("status", value)]
+        if desc:
+            params.append(("desc", ascii_fold(desc)))
+        if fail_code:
+            params.append(("failCode", ascii_fold(fail_code)))
+        if next_doc_id:
+            params.append(("nextDocId", next_doc_id))
         reply = await self.call(Action.UPDATE_STATUS, params, body=_EMPTY_JSON)
         return self._envelope(Action.UPDATE_STATUS, reply)
+
+    async def report_delivery(
+        self,
+        doc_id: str,
+        state: Literal["received", "failed"],
+        at: datetime,
+        *,
+        code: str | None = None,
+        desc: str | None = None,
+    ) -> Envelope:
+        """Node-to-node extension (not in the SDK): report what became of item ``doc_id`` this
+        node pulled: ``received`` by its final recipient at ``at``, or ``failed`` with ``code``."""
+        if at.tzinfo is None:
+            raise VxpParamError("the time must carry its offset", field="time")
+        params = [("docId", doc_id), ("state", state), ("time", at.isoformat())]
+        if code:
+            params.append(("failCode", ascii_fold(code)))
+        if desc:
+            params.append(("desc", ascii_fold(desc)))
+        reply = await self.call(Action.REPORT_DELIVERY, params, body=_EMPTY_JSON)
+        return self._envelope(Action.REPORT_DELIVERY, reply)
 
     async def count_receive_edoc(self) -> int:
         """Number of pending documents (§5.7)."""
@@ -409,6 +450,13 @@ class VxpClient:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def ascii_fold(text: str, limit: int = 500) -> str:
+    """``text`` as printable ASCII for a header value: accents dropped (``đ`` → ``d``)."""
+    folded = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    kept = "".join(c for c in folded if 32 <= ord(c) < 127)
+    return kept[:limit]
 
 
 def _message_type(value: MessageType | str) -> str:

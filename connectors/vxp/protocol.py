@@ -39,7 +39,8 @@ VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
 class Action(StrEnum):
-    """The 13 operations; values are the case-sensitive last path segment (§2)."""
+    """The 13 SDK operations, plus ``reportDelivery`` between nodes; values are the
+    case-sensitive last path segment (§2)."""
 
     SEND_EDOC = "sendEdoc"
     GET_RECEIVED_EDOC_LIST = "getReceivedEdocList"
@@ -54,6 +55,9 @@ class Action(StrEnum):
     GET_SYNCHRONIZE_UNIT = "getSynchronizeUnit"
     REGISTER_AGENCY = "registerAgency"
     DELETE_AGENCY = "deleteAgency"
+    #: Not an SDK operation: the node-to-node extension by which a downstream node reports what
+    #: became of a copy it pulled (received by its final recipient, or failed).
+    REPORT_DELIVERY = "reportDelivery"
 
     @property
     def method(self) -> str:

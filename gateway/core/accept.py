@@ -183,9 +183,19 @@ class Acceptor:
         for attempt in (1, 2):
             try:
                 async with self.store.accepting() as unit:
+                    if request.origin_doc_id is not None:
+                        # Pulled from the upstream node: one local copy per upstream item.
+                        pulled = await unit.find_origin(request.origin_doc_id)
+                        if pulled is not None:
+                            return AcceptOutcome(pulled, created=False)
                     existing = await unit.find_existing(caller.system_id, sha256, dedup_key)
                     if existing is not None:
-                        return AcceptOutcome(existing, created=False)
+                        if request.origin_doc_id is None:
+                            return AcceptOutcome(existing, created=False)
+                        # Another recipient's item of a package already pulled: the same
+                        # document (de-duplicated by its bytes or DocumentId), one more copy.
+                        await self._add_pulled_copy(unit, table, caller, request, existing)
+                        return AcceptOutcome(existing, created=True)
                     if not self.config.signature_policy.accepts(verdict):
                         raise PackageRefused(
                             f"signature is {verdict.klass.value}: "
@@ -410,11 +420,15 @@ class Acceptor:
         origin_doc_id: str | None = None,
     ) -> tuple[RecipientPlan, ...]:
         plans = []
+        loops: list[str] = []
         for requested, code, redirects in resolved:
             key = code_key(code)
             # A local system that owns the code first; else, outside the province, upstream.
             owner = table.owner(code)
             link = UPSTREAM if owner is None and self.outside_province(code) else None
+            if link is not None and origin_doc_id is not None:
+                loops.append(code)  # pulled from upstream: never sent back up
+                continue
             plans.append(
                 RecipientPlan(
                     delivery_id=str(uuid.uuid4()),
@@ -428,7 +442,36 @@ class Acceptor:
                     origin_doc_id=origin_doc_id if len(resolved) == 1 else None,
                 )
             )
+        if loops:
+            raise RecipientRefused(
+                "recipient is not in this node's province: " + ", ".join(loops),
+                code="RECIPIENT_NOT_IN_PROVINCE",
+                codes=loops,
+            )
         return tuple(plans)
+
+    async def _add_pulled_copy(
+        self,
+        unit: AcceptUnit,
+        table: RoutingTable,
+        caller: System,
+        request: SendRequest,
+        document_id: str,
+    ) -> None:
+        """One more local copy of a pulled package for the item's recipient (``to``)."""
+        record = await unit.document(document_id)
+        if record is None:  # pragma: no cover - found a moment ago in the same transaction
+            raise NotFound(f"no document {document_id!r}", field="docId")
+        now = self.clock.now()
+        resolved = self._resolve(list(request.to or ()), now, table)
+        have = {code_key(c.code) for c in await unit.deliveries_of(document_id)}
+        fresh = [r for r in resolved if code_key(r[1]) not in have]
+        if not fresh:
+            # The recipient already has its copy (an item listed twice upstream): nothing new.
+            return
+        recipients = self._recipients(table, fresh, origin_doc_id=request.origin_doc_id)
+        plan = AcceptPlan(document=record, data=b"", attachments=(), recipients=recipients)
+        await unit.add_copies(plan, now, caller.system_id, self._outbox(plan, request.request_id))
 
     # ---------------------------------------------------------------- plans
 
@@ -458,7 +501,9 @@ class Acceptor:
         note_list = [n.as_dict() for n in notes]
         if business:
             related, linked, removed, extra = await self._link(unit, pkg, sender_key, business)
-            codes.extend(extra)
+            if request.origin_doc_id is None:
+                # A pulled item names its one recipient: the upstream node already fanned out.
+                codes.extend(extra)
             if related is None:
                 note_list.append(
                     {

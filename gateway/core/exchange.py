@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from edxml import BuildError, EdxmlError, append_trace
 from gateway.core.accept import AcceptConfig, Acceptor, SendRequest
 from gateway.core.clock import Clock
-from gateway.core.errors import AuthError, NotFound
+from gateway.core.errors import AuthError, BadRequest, NotFound
 from gateway.core.legal import LegalTime
 from gateway.core.model import (
     AcceptOutcome,
@@ -44,6 +44,10 @@ class ExchangeConfig:
     receiver_retry_base: timedelta = timedelta(minutes=1)
     #: Longest pull list returned at once.
     pull_limit: int = 500
+
+
+#: How far in the future a reported receipt time may lie (the clocks of two nodes differ).
+REPORT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def retry_at(now: datetime, failures: int, base: timedelta) -> datetime:
@@ -144,10 +148,26 @@ class Exchange:
         return data
 
     async def confirm(
-        self, caller: System, delivery_id: str, done: bool, reason: str | None = None
+        self,
+        caller: System,
+        delivery_id: str,
+        done: bool,
+        reason: str | None = None,
+        fail_code: str | None = None,
+        next_doc_id: str | None = None,
     ) -> ConfirmOutcome:
-        """``updateStatus done|fail`` on one of the caller's copies (idempotent)."""
+        """``updateStatus done|fail`` on one of the caller's copies (idempotent).
+
+        A ``fail`` with a ``fail_code`` is a refusal for good (a downstream node that will not
+        take the item: docs/axes.md): the copy fails at once with that code. A ``done`` with a
+        ``next_doc_id`` is a downstream node taking the copy on: it is ``forwarded`` until that
+        node reports the final receipt (:meth:`report`).
+        """
         now = self.clock.now()
+        if not done and fail_code:
+            return await self._report(
+                caller, delivery_id, received=False, at=now, code=fail_code, reason=reason
+            )
         base = self.config.receiver_retry_base
         outcome = (
             await self.store.confirm(
@@ -157,6 +177,56 @@ class Exchange:
                 now=now,
                 max_failures=self.config.max_receiver_failures,
                 retry_at=lambda failures: retry_at(now, failures, base),
+                reason=reason,
+                receipt=self.legal.receipt if self.legal is not None else None,
+                next_doc_id=next_doc_id,
+            )
+            if delivery_id
+            else None
+        )
+        if outcome is None:
+            raise self._not_found(caller, delivery_id)
+        return outcome
+
+    async def report(
+        self,
+        caller: System,
+        delivery_id: str,
+        *,
+        received: bool,
+        at: datetime,
+        code: str | None = None,
+        reason: str | None = None,
+    ) -> ConfirmOutcome:
+        """``reportDelivery`` (node-to-node): what became of one of the caller's copies further
+        on. ``received`` at ``at`` sets the copy's ``received_at`` (the final recipient's
+        confirmation) and its receipt measures; else the copy fails with ``code``."""
+        now = self.clock.now()
+        if at > now + REPORT_CLOCK_SKEW:
+            raise BadRequest(f"time {at.isoformat()} is in the future", field="time")
+        return await self._report(
+            caller, delivery_id, received=received, at=at, code=code, reason=reason
+        )
+
+    async def _report(
+        self,
+        caller: System,
+        delivery_id: str,
+        *,
+        received: bool,
+        at: datetime,
+        code: str | None,
+        reason: str | None,
+    ) -> ConfirmOutcome:
+        outcome = (
+            await self.store.report_delivery(
+                delivery_id,
+                received=received,
+                at=at,
+                now=self.clock.now(),
+                actor=caller.system_id,
+                system_id=caller.system_id,
+                code=code,
                 reason=reason,
                 receipt=self.legal.receipt if self.legal is not None else None,
             )

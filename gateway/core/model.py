@@ -49,6 +49,9 @@ class DeliveryState(StrEnum):
 
 
 #: States in which a copy is finished: nothing moves it any more except an operator's replay.
+#: Topic of the work that tells the upstream node what became of a copy pulled from it.
+REPORT_TOPIC = "report"
+
 FINAL_STATES = frozenset({DeliveryState.RECEIVED, DeliveryState.FAILED, DeliveryState.REMOVED})
 
 
@@ -66,6 +69,7 @@ class EventKind(StrEnum):
     LINKED = "linked"  # a revoke/update/replace concerning this copy was sent
     REMOVED = "removed"  # an update removed this recipient
     FORWARDED = "forwarded"  # sent on to the upstream node (its DocId in the detail)
+    REPORTED = "reported"  # the next node reported the copy's receipt (or failure) downstream
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +248,8 @@ class DeliveryView:
     code_number: str | None = None
     code_notation: str | None = None
     legal: CopyLegal = field(default_factory=CopyLegal)
+    #: Pulled from the upstream node: the item's DocId there.
+    origin_doc_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,20 @@ class AcceptUnit(Protocol):
         """Write the package, its copies, events, statuses, links and outbox rows."""
         ...
 
+    async def find_origin(self, origin_doc_id: str) -> str | None:
+        """The DocId of the document whose copy was pulled as upstream item ``origin_doc_id``."""
+        ...
+
+    async def document(self, document_id: str) -> DocumentRecord | None:
+        """One stored document."""
+        ...
+
+    async def add_copies(
+        self, plan: AcceptPlan, now: datetime, actor: str, outbox: Sequence[OutboxItem]
+    ) -> None:
+        """Add ``plan.recipients`` as new copies of the already stored ``plan.document``."""
+        ...
+
 
 class DocumentStore(Protocol):
     """Documents, copies, their history, statuses, and the outbox."""
@@ -158,6 +172,7 @@ class DocumentStore(Protocol):
         retry_at: Callable[[int], datetime],
         reason: str | None,
         receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
+        next_doc_id: str | None = None,
     ) -> ConfirmOutcome | None:
         """Apply ``updateStatus`` on a copy handed to ``actor`` (a system id); None when there is
         no such copy for it. Idempotent: repeating it changes nothing. ``retry_at(failures)``
@@ -184,6 +199,32 @@ class DocumentStore(Protocol):
         """Mark a non-final copy ``failed`` with the reason; False when already final."""
         ...
 
+    async def report_delivery(
+        self,
+        delivery_id: str,
+        *,
+        received: bool,
+        at: datetime,
+        now: datetime,
+        actor: str,
+        system_id: str | None = None,
+        code: str | None = None,
+        reason: str | None = None,
+        receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
+    ) -> ConfirmOutcome | None:
+        """Record what the next node reports of a copy: received at ``at``, or failed."""
+        ...
+
+    async def pulled_document(self, origin_doc_id: str) -> str | None:
+        """The local DocId upstream item ``origin_doc_id`` was pulled into, or None."""
+        ...
+
+    async def forwarded_copies(
+        self, limit: int, after: datetime | None = None
+    ) -> list[DeliveryView]:
+        """Forwarded copies whose fate upstream is not known yet, oldest first (after ``after``)."""
+        ...
+
     async def sent_rows(
         self, sender_system: str, document_id: str | None, kind: MessageType, limit: int
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
@@ -202,6 +243,10 @@ class DocumentStore(Protocol):
 
     async def queued_deliveries(self, older_than: datetime, limit: int) -> list[DeliveryView]:
         """Copies still ``queued`` since before ``older_than`` (start-up sweep)."""
+        ...
+
+    async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:
+        """Queue work for the relay on its own."""
         ...
 
     async def outbox_pending(self, limit: int) -> list[OutboxItem]:

@@ -175,37 +175,8 @@ async def store_plan(
                 for a in plan.attachments
             ],
         )
-    if plan.recipients:
-        await s.execute(
-            insert(DeliveryRow),
-            [
-                {
-                    "delivery_id": r.delivery_id,
-                    "document_id": doc.document_id,
-                    "kind": doc.kind.value,
-                    "priority": doc.priority,
-                    "requested_code": r.requested_code,
-                    "code": r.code,
-                    "code_key": r.code_key,
-                    "system_id": r.system_id,
-                    "state": DeliveryState.QUEUED.value,
-                    "created_at": now,
-                    "updated_at": now,
-                    "receiver_failures": 0,
-                    "concerns_delivery_id": r.concerns_delivery_id,
-                    "link": r.link,
-                    "origin_doc_id": r.origin_doc_id,
-                }
-                for r in plan.recipients
-            ],
-        )
-    events: list[dict[str, Any]] = []
-    for r in plan.recipients:
-        detail = {"code": r.code, "document_id": doc.document_id}
-        events.append(event(r.delivery_id, EventKind.ACCEPTED, now, actor, detail))
-        if r.redirects:
-            redirects = {"redirects": list(r.redirects)}
-            events.append(event(r.delivery_id, EventKind.REDIRECTED, now, actor, redirects))
+    await _insert_copies(s, plan, now)
+    events = _accepted_events(plan, now, actor)
     link = {"document_id": doc.document_id, "business_type": doc.business_type}
     events += [event(d, EventKind.LINKED, now, actor, link) for d in plan.linked_deliveries]
     events += [event(d, EventKind.REMOVED, now, actor, link) for d in plan.removed_deliveries]
@@ -221,6 +192,65 @@ async def store_plan(
             )
             .values(state=DeliveryState.REMOVED.value, updated_at=now)
         )
+    await insert_outbox(s, outbox, now)
+
+
+async def add_copies(
+    s: AsyncSession, plan: AcceptPlan, now: datetime, actor: str, outbox: Sequence[OutboxItem]
+) -> None:
+    """New copies of a stored document (a pulled package's next recipient), with their first
+    events and outbox rows."""
+    await _insert_copies(s, plan, now)
+    events = _accepted_events(plan, now, actor)
+    if events:
+        await s.execute(insert(EventRow), events)
+    await insert_outbox(s, outbox, now)
+
+
+async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> None:
+    doc = plan.document
+    if not plan.recipients:
+        return
+    await s.execute(
+        insert(DeliveryRow),
+        [
+            {
+                "delivery_id": r.delivery_id,
+                "document_id": doc.document_id,
+                "kind": doc.kind.value,
+                "priority": doc.priority,
+                "requested_code": r.requested_code,
+                "code": r.code,
+                "code_key": r.code_key,
+                "system_id": r.system_id,
+                "state": DeliveryState.QUEUED.value,
+                "created_at": now,
+                "updated_at": now,
+                "receiver_failures": 0,
+                "concerns_delivery_id": r.concerns_delivery_id,
+                "link": r.link,
+                "origin_doc_id": r.origin_doc_id,
+            }
+            for r in plan.recipients
+        ],
+    )
+
+
+def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    document_id = plan.document.document_id
+    for r in plan.recipients:
+        detail: dict[str, Any] = {"code": r.code, "document_id": document_id}
+        if r.origin_doc_id is not None:
+            detail["origin_doc_id"] = r.origin_doc_id
+        events.append(event(r.delivery_id, EventKind.ACCEPTED, now, actor, detail))
+        if r.redirects:
+            redirects = {"redirects": list(r.redirects)}
+            events.append(event(r.delivery_id, EventKind.REDIRECTED, now, actor, redirects))
+    return events
+
+
+async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: datetime) -> None:
     if outbox:
         await s.execute(
             insert(OutboxRow),
@@ -353,3 +383,21 @@ class SqlAcceptUnit:
     async def store(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> None:
         """Write the plan (committed when the unit closes without an error)."""
         await store_plan(self._s, self._dialect, plan, outbox)
+
+    async def find_origin(self, origin_doc_id: str) -> str | None:
+        """The DocId whose copy came from upstream item ``origin_doc_id``, or None."""
+        found: str | None = await self._s.scalar(
+            select(DeliveryRow.document_id).where(DeliveryRow.origin_doc_id == origin_doc_id)
+        )
+        return found
+
+    async def document(self, document_id: str) -> DocumentRecord | None:
+        """One stored document."""
+        row = await self._s.get(DocumentRow, document_id)
+        return None if row is None else document(row)
+
+    async def add_copies(
+        self, plan: AcceptPlan, now: datetime, actor: str, outbox: Sequence[OutboxItem]
+    ) -> None:
+        """New copies of the stored ``plan.document`` (see :func:`add_copies`)."""
+        await add_copies(self._s, plan, now, actor, outbox)

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core.errors import Conflict, NotFound, StoreUnavailable
 from gateway.core.model import (
     FINAL_STATES,
+    REPORT_TOPIC,
     AttachmentInfo,
     ConfirmOutcome,
     CopyLegal,
@@ -42,7 +43,7 @@ from gateway.core.model import (
     OutboxItem,
     StatusNotice,
 )
-from gateway.store.accepting import SqlAcceptUnit, deliveries_of, event
+from gateway.store.accepting import SqlAcceptUnit, deliveries_of, event, insert_outbox
 from gateway.store.legal import SqlLegal
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import reconnecting
@@ -79,6 +80,75 @@ _COUNT_PENDING = select(func.count()).select_from(DeliveryRow).where(_PENDING)
 
 #: States in which ``done`` changes nothing (see :meth:`SqlStore._apply_confirm`).
 _CONFIRMED = frozenset({DeliveryState.RECEIVED.value, DeliveryState.REMOVED.value})
+
+
+def _received(row: DeliveryRow, at: datetime, now: datetime, legal: CopyLegal | None) -> None:
+    """Set a copy received at ``at`` with its receipt measures."""
+    row.state = DeliveryState.RECEIVED.value
+    row.received_at = at
+    row.next_attempt_at = None
+    row.updated_at = now
+    if legal is not None:
+        row.legal_received_at = legal.legal_received_at
+        row.received_out_of_hours = legal.received_out_of_hours
+        row.notice_deadline = legal.notice_deadline
+        row.urgent_handover_minutes = legal.urgent_handover_minutes
+        row.calendar_version = legal.calendar_version
+
+
+def _relayed(
+    s: AsyncSession, row: DeliveryRow, next_doc_id: str, actor: str, now: datetime
+) -> bool:
+    """A downstream node took the copy on (``updateStatus done`` with its DocId there)."""
+    state = DeliveryState(row.state)
+    if state in (DeliveryState.RECEIVED, DeliveryState.REMOVED, DeliveryState.FORWARDED):
+        return False
+    row.state = DeliveryState.FORWARDED.value
+    row.upstream_doc_id = next_doc_id
+    row.next_attempt_at = None
+    row.updated_at = now
+    detail = {"next_doc_id": next_doc_id, "from_state": state.value}
+    s.add(
+        EventRow(
+            delivery_id=row.delivery_id,
+            kind=EventKind.FORWARDED,
+            at=now,
+            actor=actor,
+            detail=detail,
+        )
+    )
+    return True
+
+
+def _report_row(
+    delivery_id: str, state: DeliveryState, priority: int, now: datetime, code: str | None = None
+) -> OutboxRow:
+    """The outbox row of a ``report`` (gateway.workers.reporter): the copy and its final state,
+    with the failure's code."""
+    values = {"delivery_id": delivery_id, "state": state.value}
+    if code is not None:
+        values["code"] = code
+    body = json.dumps(values).encode()
+    return OutboxRow(
+        topic=REPORT_TOPIC,
+        message_id=f"{REPORT_TOPIC}:{delivery_id}:{state.value}",
+        body=body,
+        priority=min(max(priority, 0), 9),
+        headers={},
+        created_at=now,
+        attempts=0,
+    )
+
+
+def _report_upstream(
+    s: AsyncSession, row: DeliveryRow, now: datetime, code: str | None = None
+) -> None:
+    """A copy pulled from the upstream node reached a final state: tell that node (outbox)."""
+    if row.origin_doc_id is None:
+        return
+    state = DeliveryState(row.state)
+    if state in (DeliveryState.RECEIVED, DeliveryState.FAILED):
+        s.add(_report_row(row.delivery_id, state, row.priority, now, code))
 
 
 class SqlStore(SqlLegal, SqlSystems):
@@ -177,9 +247,12 @@ class SqlStore(SqlLegal, SqlSystems):
         retry_at: Callable[[int], datetime],
         reason: str | None,
         receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
+        next_doc_id: str | None = None,
     ) -> ConfirmOutcome | None:
         """Apply updateStatus done|fail on the actor's copy, idempotently; a ``done`` stores the
-        legal measures ``receipt`` gives in the same UPDATE (no extra round trip)."""
+        legal measures ``receipt`` gives in the same UPDATE (no extra round trip). A ``done``
+        with ``next_doc_id`` is a downstream node taking the copy on: it becomes ``forwarded``
+        (its DocId there recorded) until that node reports the final receipt."""
         query = view_query().where(
             DeliveryRow.delivery_id == delivery_id,
             DeliveryRow.system_id == actor,
@@ -193,6 +266,10 @@ class SqlStore(SqlLegal, SqlSystems):
                 return None
             row: DeliveryRow = found[0]
             legal = None
+            if done and next_doc_id is not None:
+                changed = _relayed(s, row, next_doc_id, actor, now)
+                await s.flush()
+                return ConfirmOutcome(view(found), changed)
             if done and receipt is not None and row.state not in _CONFIRMED:
                 legal = receipt(view(found), now)
             changed = self._apply_confirm(
@@ -225,18 +302,9 @@ class SqlStore(SqlLegal, SqlSystems):
         state = DeliveryState(row.state)
         if done:
             # A late "done" after the node gave up still tells the truth: the copy arrived.
-            if state in (DeliveryState.RECEIVED, DeliveryState.REMOVED):
-                return False
-            row.state = DeliveryState.RECEIVED.value
-            row.received_at = now
-            row.next_attempt_at = None
-            row.updated_at = now
-            if legal is not None:
-                row.legal_received_at = legal.legal_received_at
-                row.received_out_of_hours = legal.received_out_of_hours
-                row.notice_deadline = legal.notice_deadline
-                row.urgent_handover_minutes = legal.urgent_handover_minutes
-                row.calendar_version = legal.calendar_version
+            if state in (DeliveryState.RECEIVED, DeliveryState.REMOVED, DeliveryState.FORWARDED):
+                return False  # (forwarded: the downstream node reports the receipt itself)
+            _received(row, now, now, legal)
             s.add(
                 EventRow(
                     delivery_id=row.delivery_id,
@@ -246,6 +314,7 @@ class SqlStore(SqlLegal, SqlSystems):
                     detail={"from_state": state.value},
                 )
             )
+            _report_upstream(s, row, now)
             return True
         if state is not DeliveryState.AVAILABLE:
             return False
@@ -276,6 +345,7 @@ class SqlStore(SqlLegal, SqlSystems):
                     detail={"code": "RECEIVER_FAILED", "reason": row.last_error},
                 )
             )
+            _report_upstream(s, row, now, "RECEIVER_FAILED")
         else:
             row.next_attempt_at = retry_at(row.receiver_failures)
         return True
@@ -374,12 +444,15 @@ class SqlStore(SqlLegal, SqlSystems):
         """Mark a non-final copy failed."""
         finals = [state.value for state in FINAL_STATES]
         async with self._tx() as s:
-            result = await s.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.state.not_in(finals))
-                .values(state=DeliveryState.FAILED.value, last_error=reason, updated_at=now)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            found = (
+                await s.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.state.not_in(finals))
+                    .values(state=DeliveryState.FAILED.value, last_error=reason, updated_at=now)
+                    .returning(DeliveryRow.origin_doc_id, DeliveryRow.priority)
+                )
+            ).first()
+            if found is None:
                 return False
             s.add(
                 EventRow(
@@ -390,7 +463,104 @@ class SqlStore(SqlLegal, SqlSystems):
                     detail={"code": code, "reason": reason},
                 )
             )
+            if found.origin_doc_id is not None:
+                s.add(_report_row(delivery_id, DeliveryState.FAILED, found.priority, now, code))
             return True
+
+    @reconnecting
+    async def report_delivery(
+        self,
+        delivery_id: str,
+        *,
+        received: bool,
+        at: datetime,
+        now: datetime,
+        actor: str,
+        system_id: str | None = None,
+        code: str | None = None,
+        reason: str | None = None,
+        receipt: Callable[[DeliveryView, datetime], CopyLegal] | None = None,
+    ) -> ConfirmOutcome | None:
+        """What became of a copy further on, as the next node reports it: ``received`` at
+        ``at`` (the final recipient's confirmation: ``received_at`` and the receipt measures are
+        set from it), or failed with ``code``. ``system_id`` restricts it to that system's copy.
+        Idempotent; None when no such copy."""
+        query = view_query().where(DeliveryRow.delivery_id == delivery_id)
+        if system_id is not None:
+            query = query.where(
+                DeliveryRow.system_id == system_id,
+                DeliveryRow.state != DeliveryState.QUEUED.value,
+            )
+        if self._postgres:
+            query = query.with_for_update(of=DeliveryRow)
+        async with self._tx() as s:
+            found = (await s.execute(query)).first()
+            if found is None:
+                return None
+            row: DeliveryRow = found[0]
+            state = DeliveryState(row.state)
+            if received:
+                if state is DeliveryState.REMOVED or (
+                    state is DeliveryState.RECEIVED and row.received_at == at
+                ):
+                    return ConfirmOutcome(view(found), False)
+                legal = receipt(view(found), at) if receipt is not None else None
+                _received(row, at, now, legal)
+                detail: dict[str, Any] = {
+                    "state": DeliveryState.RECEIVED.value,
+                    "received_at": at.isoformat(),
+                    "from_state": state.value,
+                }
+            else:
+                if state in (DeliveryState.FAILED, DeliveryState.REMOVED):
+                    return ConfirmOutcome(view(found), False)
+                row.state = DeliveryState.FAILED.value
+                row.next_attempt_at = None
+                row.updated_at = now
+                row.last_error = f"{code}: {reason}" if code and reason else (reason or code)
+                detail = {"state": DeliveryState.FAILED.value, "code": code, "reason": reason}
+            s.add(
+                EventRow(
+                    delivery_id=delivery_id,
+                    kind=EventKind.REPORTED,
+                    at=now,
+                    actor=actor,
+                    detail=detail,
+                )
+            )
+            _report_upstream(s, row, now, code)
+            await s.flush()
+            return ConfirmOutcome(view(found), True)
+
+    @reconnecting
+    async def pulled_document(self, origin_doc_id: str) -> str | None:
+        """The DocId of the local document upstream item ``origin_doc_id`` was pulled into."""
+        async with self._one() as s:
+            found: str | None = await s.scalar(
+                select(DeliveryRow.document_id).where(DeliveryRow.origin_doc_id == origin_doc_id)
+            )
+            return found
+
+    @reconnecting
+    async def forwarded_copies(
+        self, limit: int, after: datetime | None = None
+    ) -> list[DeliveryView]:
+        """Copies forwarded upstream whose fate is not known yet, oldest first, created after
+        ``after`` (the caller's cursor, so that every copy gets its turn)."""
+        condition = [
+            DeliveryRow.state == DeliveryState.FORWARDED.value,
+            DeliveryRow.upstream_doc_id.is_not(None),
+        ]
+        if after is not None:
+            condition.append(DeliveryRow.created_at > after)
+        async with self._one() as s:
+            result = await s.execute(
+                view_query()
+                .where(*condition)
+                .order_by(DeliveryRow.created_at, DeliveryRow.delivery_id)
+                .limit(limit)
+            )
+            return [view(r) for r in result]
 
     @reconnecting
     async def sent_rows(
@@ -507,6 +677,13 @@ class SqlStore(SqlLegal, SqlSystems):
             return [view(row) for row in result]
 
     # ------------------------------------------------------------------ outbox
+
+    @reconnecting
+    async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:
+        """Queue work for the relay on its own (work that is not part of a use case's write,
+        e.g. a report the bus gave up on, queued again)."""
+        async with self._tx() as s:
+            await insert_outbox(s, items, now)
 
     @reconnecting
     async def outbox_pending(self, limit: int) -> list[OutboxItem]:

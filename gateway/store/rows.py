@@ -56,6 +56,7 @@ def view(row: Any) -> DeliveryView:
         system_id=d.system_id,
         link=d.link,
         upstream_doc_id=d.upstream_doc_id,
+        origin_doc_id=d.origin_doc_id,
         sender_system=row[1],
         sender_code=row[2],
         sha256=row[3],

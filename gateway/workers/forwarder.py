@@ -13,8 +13,11 @@ the SDK (:class:`connectors.vxp.client.VxpClient`).
   a ``forwarded`` event).
 - A FAIL answer is permanent (the national node refused the package, a recipient or the sender):
   the copies become ``failed`` with its code and text, visible in the sender's trace and sent list.
-  Transport errors and 5xx are transient: retried with the bus's backoff, then dead-lettered, and
-  the copies become ``failed`` with the reason (``on_dead``).
+  Transport errors and 5xx mean the national node is down: the copies stay ``queued`` (the node
+  keeps accepting) and the puller, polling the national node, sends them again, urgent first, as
+  soon as it answers (:meth:`gateway.workers.puller.Puller.resend`), however long it was down.
+  Only a failure of this node's own store is retried with the bus's backoff and, exhausted,
+  dead-lettered with the copies ``failed`` (``on_dead``).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class Forwarder:
         self.clock = clock
         self.node_id = node_id
         self.limits = limits
+        self.unreachable = 0
 
     async def handle(self, message: Message) -> None:
         """Forward the named copies (see the module docstring)."""
@@ -92,7 +96,8 @@ class Forwarder:
             )
         except VxpFailure as exc:
             if exc.http_status is not None and exc.http_status >= 500:
-                raise Retry(f"national node unavailable: {exc.error_desc}") from exc
+                self._unreachable(document_id, f"national node unavailable: {exc.error_desc}")
+                return
             reason = f"the national node refused the package: {exc.error_desc or exc.message}"
             for delivery_id in ids:
                 await self.store.fail_delivery(
@@ -105,7 +110,8 @@ class Forwarder:
             log.warning("forward refused", document_id=document_id, error=exc.error_desc)
             return
         except (VxpTransportError, VxpResponseError) as exc:
-            raise Retry(f"national node unreachable: {exc.code}") from exc
+            self._unreachable(document_id, f"national node unreachable: {exc}")
+            return
         try:
             await self.store.mark_forwarded(ids, upstream_id, self.clock.now())
         except StoreUnavailable as exc:
@@ -117,6 +123,12 @@ class Forwarder:
             copies=len(ids),
             request_id=message.headers.get("x-request-id"),
         )
+
+    def _unreachable(self, document_id: str, reason: str) -> None:
+        """The national node did not answer: the copies stay ``queued``, and the puller sends
+        them again, urgent first, once the national node answers (:meth:`Puller.resend`)."""
+        self.unreachable += 1
+        log.warning("forward postponed: copies stay queued", document_id=document_id, reason=reason)
 
     async def on_dead(self, message: Message, reason: str) -> None:
         """A forward is given up: its queued copies become ``failed`` with the reason."""

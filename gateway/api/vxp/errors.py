@@ -22,6 +22,7 @@ EXACT: dict[str, str] = {
     "EDXML_TOO_DEEP": "10",
     "PACKAGE_EMPTY": "10",
     "RECIPIENT_UNKNOWN": "18",
+    "RECIPIENT_NOT_IN_PROVINCE": "18",
     "SENDER_NOT_GRANTED": "19",
     "INTERNAL": "20",
     "STORE_UNAVAILABLE": "20",

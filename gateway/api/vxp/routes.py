@@ -158,6 +158,7 @@ _SEND_STATUS = {
     DeliveryState.RECEIVED: ("done", "delivered"),
     DeliveryState.FAILED: ("fail", "delivery failed"),
     DeliveryState.REMOVED: ("done", "recipient removed by an update"),
+    DeliveryState.FORWARDED: ("done", "handed on to the next node"),
 }
 _RECEIVE_STATUS = {
     DeliveryState.QUEUED: ("initial", "not yet available"),
@@ -165,6 +166,7 @@ _RECEIVE_STATUS = {
     DeliveryState.RECEIVED: ("done", "received by the receiving system"),
     DeliveryState.FAILED: ("fail", "not received"),
     DeliveryState.REMOVED: ("removed", "recipient removed by an update"),
+    DeliveryState.FORWARDED: ("initial", "not yet received by the receiving system"),
 }
 
 
@@ -193,6 +195,7 @@ def _sent_row(doc: DocumentRecord, copy: DeliveryView, now: datetime) -> dict[st
             "state": copy.state.value,
             "requestedCode": copy.requested_code if copy.requested_code != copy.code else None,
             "availableTime": iso(copy.available_at),
+            "nextDocId": copy.upstream_doc_id,
             "statusCode": copy.status_code,
             "statusTime": iso(copy.status_at),
             "priority": doc.priority,
@@ -238,11 +241,41 @@ async def update_status(runtime: Runtime, call: VxpCall, request: Request) -> Re
     if status not in ("done", "fail"):
         raise BadRequest(f"status must be done or fail, not {status!r}", field="status")
     outcome = await runtime.exchange.confirm(
-        call.system, _doc_id(call), done=status == "done", reason=call.get("desc")
+        call.system,
+        _doc_id(call),
+        done=status == "done",
+        reason=call.get("desc"),
+        fail_code=call.get("failCode") if status == "fail" else None,
+        next_doc_id=call.get("nextDocId") if status == "done" else None,
     )
     record_confirmed("vxp", status, changed=outcome.changed)
     desc = "Success" if outcome.changed else "Success (already recorded)"
     return ok(desc=desc)
+
+
+async def report_delivery(runtime: Runtime, call: VxpCall, request: Request) -> Response:
+    """``reportDelivery`` (node-to-node extension, docs/axes.md): a downstream node reports
+    what became of an item it pulled: ``state`` received (at ``time``) or failed (``failCode``,
+    ``desc``)."""
+    state = (call.get("state") or "").lower()
+    if state not in ("received", "failed"):
+        raise BadRequest(f"state must be received or failed, not {state!r}", field="state")
+    raw = call.get("time") or ""
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadRequest(f"time is not an ISO 8601 instant: {raw!r}", field="time") from exc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=VN_TZ)
+    outcome = await runtime.exchange.report(
+        call.system,
+        _doc_id(call),
+        received=state == "received",
+        at=at,
+        code=call.get("failCode"),
+        reason=call.get("desc"),
+    )
+    return ok(desc="Success" if outcome.changed else "Success (already recorded)")
 
 
 def _counter(kind: MessageType) -> Action:
@@ -299,6 +332,7 @@ ACTIONS: dict[str, Action] = {
     "getSynchronizeUnit": get_synchronize_unit,
     "registerAgency": register_agency,
     "deleteAgency": delete_agency,
+    "reportDelivery": report_delivery,
 }
 
 

@@ -60,7 +60,7 @@ SAMPLE_SDK = "7e4a746b898d9b54749de74b58e7bd24c8b86287a386653f6593adf9db5eb"
 
 
 def test_actions_are_the_thirteen_wire_names() -> None:
-    """Action values are exactly the 13 case-sensitive path segments of spec §2."""
+    """Action values are the 13 case-sensitive path segments of spec §2, then the extension."""
     assert [action.value for action in Action] == [
         "sendEdoc",
         "getReceivedEdocList",
@@ -75,6 +75,7 @@ def test_actions_are_the_thirteen_wire_names() -> None:
         "getSynchronizeUnit",
         "registerAgency",
         "deleteAgency",
+        "reportDelivery",  # the node-to-node extension (docs/axes.md), not an SDK call
     ]
     assert HEADER_PREFIX == "XroadVnpt-"
 

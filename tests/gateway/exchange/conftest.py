@@ -131,8 +131,9 @@ async def drop_services(settings: Settings) -> None:
         import aio_pika
 
         from connectors.bus.topology import topology
+        from gateway.runtime import TOPICS
 
-        described = topology(settings.amqp_prefix, ("route", "forward", "notify"), _retry(settings))
+        described = topology(settings.amqp_prefix, TOPICS, _retry(settings))
         connection = await aio_pika.connect(settings.amqp_url)
         async with connection:
             channel = await connection.channel()
