@@ -1,6 +1,7 @@
 """The node's command line: ``python -m gateway <command>`` (also installed as ``truc-gateway``).
 
-Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup CODE``,
+Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup CODE``, ``demo``
+(three nodes exchanging documents across provinces, :mod:`gateway.demo`),
 ``calendar legal-time INSTANT|-`` and ``calendar month YYYY-MM`` (these two read files and
 options only), ``calendar override add|list|remove`` and ``calendar recompute --from DATE``
 (:mod:`gateway.calendar_commands`, on the configured database). Each other command reads the
@@ -297,6 +298,39 @@ def systems_grant(
         await _echo_system(admin_.store.get_system(system_id))
 
     _systems(_settings(), action)
+
+
+@app.command()
+def demo(
+    base_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65533,
+            help="Port of the national node; Cao Bằng (H14) and Lạng Sơn (H37) take the next "
+            "two (default: free ports).",
+        ),
+    ] = None,
+    keep_running: Annotated[
+        bool, typer.Option(help="Leave the nodes up, their URLs printed, until Ctrl-C.")
+    ] = False,
+    step_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a step may wait for the other nodes.")
+    ] = 15.0,
+) -> None:
+    """Three nodes in one process exchange documents and statuses; prints the timelines."""
+    import asyncio
+
+    from gateway.demo import DemoOptions, run_demo
+
+    options = DemoOptions(base_port=base_port, keep_running=keep_running, step_timeout=step_timeout)
+    try:
+        status = asyncio.run(
+            run_demo(options, out=typer.echo, err=lambda line: typer.echo(line, err=True))
+        )
+    except KeyboardInterrupt:
+        _fail("demo interrupted", 130)
+    raise typer.Exit(status)
 
 
 @app.command()
