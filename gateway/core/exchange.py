@@ -26,6 +26,7 @@ from gateway.core.model import (
     DocumentRecord,
     DocumentTrace,
     MessageType,
+    StatusNotice,
     System,
 )
 from gateway.core.ports import Store
@@ -244,6 +245,12 @@ class Exchange:
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
         """One row per recipient copy of what the caller sent (optionally one document)."""
         return await self.store.sent_rows(caller.system_id, document_id or None, kind, limit)
+
+    async def statuses(self, copies: list[DeliveryView]) -> dict[str, tuple[StatusNotice, ...]]:
+        """Every status recorded against these copies (they are the caller's: from
+        :meth:`sent`); no query when none has a status."""
+        wanted = [c.delivery_id for c in copies if c.status_code is not None]
+        return await self.store.statuses_of(wanted) if wanted else {}
 
     async def trace(self, caller: System | None, document_id: str) -> DocumentTrace:
         """A document's copies with their full history; ``caller`` None is an operator."""

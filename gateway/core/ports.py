@@ -23,6 +23,7 @@ from gateway.core.model import (
     DocumentTrace,
     MessageType,
     OutboxItem,
+    StatusNotice,
     System,
 )
 from gateway.core.recompute import LegalStore
@@ -243,6 +244,10 @@ class DocumentStore(Protocol):
 
     async def queued_deliveries(self, older_than: datetime, limit: int) -> list[DeliveryView]:
         """Copies still ``queued`` since before ``older_than`` (start-up sweep)."""
+        ...
+
+    async def statuses_of(self, delivery_ids: Sequence[str]) -> dict[str, tuple[StatusNotice, ...]]:
+        """The status notices recorded against each of these copies, in order."""
         ...
 
     async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:

@@ -270,7 +270,9 @@ class Cluster:
         config = uvicorn.Config(
             app,
             log_config=None,  # create_app configured logging
-            log_level=settings.log_level.lower(),
+            # None: uvicorn leaves its loggers' levels alone (they are process-wide; the root
+            # level set by create_app applies).
+            log_level=None,
             lifespan="on",
             access_log=False,
             server_header=False,

@@ -96,6 +96,27 @@ def _received(row: DeliveryRow, at: datetime, now: datetime, legal: CopyLegal | 
         row.calendar_version = legal.calendar_version
 
 
+async def _statuses(s: AsyncSession, ids: list[str]) -> dict[str, list[StatusNotice]]:
+    statuses: dict[str, list[StatusNotice]] = {i: [] for i in ids}
+    for n in await s.scalars(
+        select(StatusNoticeRow)
+        .where(StatusNoticeRow.delivery_id.in_(ids))
+        .order_by(StatusNoticeRow.notice_id)
+    ):
+        statuses[n.delivery_id].append(
+            StatusNotice(
+                n.delivery_id,
+                n.code,
+                n.description,
+                n.issued_at,
+                n.recorded_at,
+                n.from_code,
+                n.status_document_id,
+            )
+        )
+    return statuses
+
+
 def _relayed(
     s: AsyncSession, row: DeliveryRow, next_doc_id: str, actor: str, now: datetime
 ) -> bool:
@@ -628,23 +649,7 @@ class SqlStore(SqlLegal, SqlSystems):
                 events[e.delivery_id].append(
                     DeliveryEvent(e.delivery_id, EventKind(e.kind), e.at, e.actor, dict(e.detail))
                 )
-            statuses: dict[str, list[StatusNotice]] = {i: [] for i in ids}
-            for n in await s.scalars(
-                select(StatusNoticeRow)
-                .where(StatusNoticeRow.delivery_id.in_(ids))
-                .order_by(StatusNoticeRow.notice_id)
-            ):
-                statuses[n.delivery_id].append(
-                    StatusNotice(
-                        n.delivery_id,
-                        n.code,
-                        n.description,
-                        n.issued_at,
-                        n.recorded_at,
-                        n.from_code,
-                        n.status_document_id,
-                    )
-                )
+            statuses = await _statuses(s, ids)
             attachments = tuple(
                 AttachmentInfo(a.position, a.name, a.content_type, a.size, a.sha256, a.is_zip)
                 for a in await s.scalars(
@@ -677,6 +682,15 @@ class SqlStore(SqlLegal, SqlSystems):
             return [view(row) for row in result]
 
     # ------------------------------------------------------------------ outbox
+
+    @reconnecting
+    async def statuses_of(self, delivery_ids: Sequence[str]) -> dict[str, tuple[StatusNotice, ...]]:
+        """The status notices recorded against each of these copies, in order."""
+        if not delivery_ids:
+            return {}
+        async with self._one() as s:
+            found = await _statuses(s, list(delivery_ids))
+        return {k: tuple(v) for k, v in found.items()}
 
     @reconnecting
     async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:

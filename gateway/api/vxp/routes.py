@@ -226,7 +226,27 @@ async def sent_list(runtime: Runtime, call: VxpCall, request: Request) -> Respon
     """``getSentEdocList``: one row per recipient copy of what the caller sent (§5.3)."""
     rows = await runtime.exchange.sent(call.system, call.get("docId"), _messagetype(call))
     now = runtime.clock.now()
-    return ok({"data": [_sent_row(doc, copy, now) for doc, copy in rows]})
+    statuses = await runtime.exchange.statuses([copy for _, copy in rows])
+    data = []
+    for doc, copy in rows:
+        row = _sent_row(doc, copy, now)
+        notices = statuses.get(copy.delivery_id)
+        if notices:
+            # Extra field: every status the recipient sent, issued and recorded (this node).
+            row["statuses"] = [
+                _compact(
+                    {
+                        "statusCode": n.code,
+                        "description": n.description,
+                        "from": n.from_code,
+                        "issuedTime": iso(n.issued_at),
+                        "recordedTime": iso(n.recorded_at),
+                    }
+                )
+                for n in notices
+            ]
+        data.append(row)
+    return ok({"data": data})
 
 
 async def get_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Response:

@@ -100,6 +100,19 @@ async def test_document_and_statuses_cross_provinces_and_come_back(axes: Axes) -
     statuses = trace.statuses[trace.deliveries[0].delivery_id]
     assert [s.code for s in statuses] == ["01", "03", "06"]
     assert all(s.issued_at is not None and s.recorded_at is not None for s in statuses)
+    # The sender's getSentEdocList lists them too, with the time issued and the time seen.
+    (row,) = await sender.get_sent_edoc_list(doc_id)
+    listed = row.extra["statuses"]
+    assert isinstance(listed, list)
+    assert [n["statusCode"] for n in listed] == ["01", "03", "06"]
+    assert all(n["issuedTime"] and n["recordedTime"] for n in listed)
+    # The national node saw them on the way, and recorded when.
+    upstream_id = trace.deliveries[0].upstream_doc_id
+    assert upstream_id is not None
+    there = await _trace(axes.national, upstream_id)
+    seen = there.statuses[there.deliveries[0].delivery_id]
+    assert [s.code for s in seen] == ["01", "03", "06"]
+    assert all(a.recorded_at <= b.recorded_at for a, b in zip(seen, statuses, strict=True))
 
 
 async def test_one_document_to_two_remote_recipients_is_one_document_there(axes: Axes) -> None:
