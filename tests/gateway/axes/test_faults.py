@@ -200,3 +200,32 @@ async def test_receipt_reported_while_the_national_node_is_down_arrives_later(ax
     assert copy is not None
     trace = await axes.cao_bang.runtime.exchange.trace(None, doc_id)
     assert trace.deliveries[0].received_at == copy.received_at
+
+
+async def test_package_the_destination_refuses_fails_at_the_origin_with_its_code(
+    tmp_path: Path,
+) -> None:
+    """Lạng Sơn's node takes smaller packages than the national node: it answers the item with
+    the coded refusal, and the origin's copy fails with that code."""
+
+    def small_at_h37(name: str, values: dict[str, Any]) -> None:
+        if name == "h37":
+            values["max_package_bytes"] = 4096
+
+    async with three_nodes("embedded", tmp_path, tweak=small_at_h37) as axes:
+        sender = axes.cao_bang.client(SENDER, SENDER_SECRET)
+        doc_id = await sender.send_edoc(document(SENDER, (REMOTE,)), from_code=SENDER)
+
+        async def state() -> DeliveryState:
+            trace = await axes.cao_bang.runtime.exchange.trace(None, doc_id)
+            return trace.deliveries[0].state
+
+        await eventually(state, lambda s: s is DeliveryState.FAILED)
+        trace = await axes.cao_bang.runtime.exchange.trace(None, doc_id)
+        copy = trace.deliveries[0]
+        (reported,) = [e for e in trace.events[copy.delivery_id] if e.kind.value == "reported"]
+        assert reported.detail["code"] == "EDXML_TOO_LARGE"
+        (row,) = await sender.get_sent_edoc_list(doc_id)
+        assert row.send_status == "fail"
+        assert "EDXML_TOO_LARGE" in (row.send_status_desc or "")
+        assert not await _pending(axes, REMOTE)
