@@ -250,6 +250,14 @@ class DocumentStore(Protocol):
         """The status notices recorded against each of these copies, in order."""
         ...
 
+    async def mark_reported(self, delivery_id: str, now: datetime) -> None:
+        """The upstream node acknowledged the report of this pulled copy's final state."""
+        ...
+
+    async def unreported(self, older_than: datetime, limit: int) -> list[DeliveryView]:
+        """Pulled copies in a final state whose report is not acknowledged yet."""
+        ...
+
     async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:
         """Queue work for the relay on its own."""
         ...

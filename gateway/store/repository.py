@@ -169,6 +169,7 @@ def _report_upstream(
         return
     state = DeliveryState(row.state)
     if state in (DeliveryState.RECEIVED, DeliveryState.FAILED):
+        row.reported_at = None  # a new final state: not reported yet
         s.add(_report_row(row.delivery_id, state, row.priority, now, code))
 
 
@@ -469,7 +470,12 @@ class SqlStore(SqlLegal, SqlSystems):
                 await s.execute(
                     update(DeliveryRow)
                     .where(DeliveryRow.delivery_id == delivery_id, DeliveryRow.state.not_in(finals))
-                    .values(state=DeliveryState.FAILED.value, last_error=reason, updated_at=now)
+                    .values(
+                        state=DeliveryState.FAILED.value,
+                        last_error=reason,
+                        updated_at=now,
+                        reported_at=None,
+                    )
                     .returning(DeliveryRow.origin_doc_id, DeliveryRow.priority)
                 )
             ).first()
@@ -677,6 +683,36 @@ class SqlStore(SqlLegal, SqlSystems):
                     DeliveryRow.created_at < older_than,
                 )
                 .order_by(DeliveryRow.priority.desc(), DeliveryRow.created_at)
+                .limit(limit)
+            )
+            return [view(row) for row in result]
+
+    @reconnecting
+    async def mark_reported(self, delivery_id: str, now: datetime) -> None:
+        """The upstream node acknowledged the report of this pulled copy's final state."""
+        async with self._tx() as s:
+            await s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.delivery_id == delivery_id)
+                .values(reported_at=now)
+            )
+
+    @reconnecting
+    async def unreported(self, older_than: datetime, limit: int) -> list[DeliveryView]:
+        """Pulled copies in a final state whose report the upstream node has not acknowledged
+        (for the start-up sweep)."""
+        async with self._one() as s:
+            result = await s.execute(
+                view_query()
+                .where(
+                    DeliveryRow.origin_doc_id.is_not(None),
+                    DeliveryRow.reported_at.is_(None),
+                    DeliveryRow.state.in_(
+                        [DeliveryState.RECEIVED.value, DeliveryState.FAILED.value]
+                    ),
+                    DeliveryRow.updated_at < older_than,
+                )
+                .order_by(DeliveryRow.updated_at)
                 .limit(limit)
             )
             return [view(row) for row in result]

@@ -201,6 +201,8 @@ class DeliveryRow(Base):
     upstream_doc_id: Mapped[str | None] = mapped_column(String(100))
     # A copy pulled from the upstream node: the item's DocId there (each item makes one copy).
     origin_doc_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # When the upstream node acknowledged the report of the copy's final state (migration 0004).
+    reported_at: Mapped[datetime | None]
     status_code: Mapped[str | None] = mapped_column(String(2))
     status_at: Mapped[datetime | None]
     # Legal measures of the copy (migration 0002, docs/calendar.md), with their calendar version.

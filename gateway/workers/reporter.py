@@ -75,12 +75,20 @@ class Reporter:
             if exc.http_status is not None and exc.http_status >= 500:
                 raise Retry(f"national node unavailable: {exc.error_desc}") from exc
             log.warning("report refused upstream", delivery_id=delivery_id, error=exc.error_desc)
+            await self._done(delivery_id)  # the answer ends it
             return
         except (VxpTransportError, VxpResponseError) as exc:
             raise Retry(f"national node unreachable: {exc.code}") from exc
+        await self._done(delivery_id)
         log.info(
             "reported upstream", delivery_id=delivery_id, doc_id=copy.origin_doc_id, state=state
         )
+
+    async def _done(self, delivery_id: str) -> None:
+        try:
+            await self.store.mark_reported(delivery_id, self.clock.now())
+        except StoreUnavailable as exc:
+            raise Retry(str(exc)) from exc  # the repeated report is answered "already recorded"
 
     async def on_dead(self, message: Message, reason: str) -> None:
         """The bus gave up (the national node was down through every retry): the report is

@@ -17,7 +17,7 @@ from connectors.bus import Bus, Message, Reject, Retry
 from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, UPSTREAM
 from gateway.core.clock import Clock
 from gateway.core.errors import StoreUnavailable
-from gateway.core.model import DeliveryState, DeliveryView
+from gateway.core.model import REPORT_TOPIC, DeliveryState, DeliveryView
 from gateway.core.ports import Store
 from gateway.core.routing import Routes
 from gateway.logging import get_logger
@@ -108,7 +108,8 @@ async def sweep(
 ) -> int:
     """Publish the work again for every copy still ``queued`` after ``older_than``: a ``route``
     message per local copy and, with ``forwarding``, one ``forward`` message per document for
-    its upstream copies.
+    its upstream copies and a ``report`` message per pulled copy whose final state the upstream
+    node has not acknowledged.
 
     The outbox guarantees publication; this covers messages lost after publication by a
     non-durable bus (the in-process one) when the node stopped. Duplicates are harmless.
@@ -140,6 +141,18 @@ async def sweep(
             )
             for document_id, copies in upstream.items()
         ]
+        # Reports of pulled copies the bus lost when the node stopped (a non-durable bus): the
+        # copies the upstream node has not acknowledged; a repeat is answered "already recorded".
+        for copy in await store.unreported(clock.now() - older_than, limit=10_000):
+            body = {"delivery_id": copy.delivery_id, "state": copy.state.value}
+            messages.append(
+                Message(
+                    topic=REPORT_TOPIC,
+                    body=json.dumps(body).encode(),
+                    message_id=f"{REPORT_TOPIC}:{copy.delivery_id}:sweep",
+                    priority=min(copy.priority, 9),
+                )
+            )
     if messages:
         await bus.publish(messages)
         log.info("re-published queued copies", count=len(messages))

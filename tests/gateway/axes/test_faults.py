@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +194,13 @@ async def test_receipt_reported_while_the_national_node_is_down_arrives_later(ax
         return trace.deliveries[0].state
 
     assert await state() is DeliveryState.FORWARDED
+    store = axes.lang_son.runtime.store
+    far = datetime.now(UTC) + timedelta(days=1)
+    # Not acknowledged yet: the start-up sweep would report it again.
+    assert [c.delivery_id for c in await store.unreported(far, 10)] == [item.doc_id]
     axes.down.clear()
     await eventually(state, lambda s: s is DeliveryState.RECEIVED)
+    await eventually(lambda: store.unreported(far, 10), lambda found: not found)
     copy = await axes.lang_son.runtime.store.get_delivery(item.doc_id)
     assert copy is not None
     trace = await axes.cao_bang.runtime.exchange.trace(None, doc_id)
