@@ -278,7 +278,23 @@ def _document(
     if business_el is not None:
         package.business = _business(_Node(business_el))
 
-    manifest = next(doc.iter("edXMLManifest"), None)
+    # Content inside a Signature (its ds:Object) is not covered by the enveloped signature: a
+    # manifest or attachments found there are not the package's (docs/signatures.md).
+    hidden = [
+        el
+        for name in ("edXMLManifest", "AttachmentEncoded")
+        for el in doc.iter(name)
+        if _in_signature(el)
+    ]
+    if hidden:
+        notes.append(
+            _note(
+                "EDXML_LAYOUT",
+                "Signature",
+                f"{len(hidden)} manifest/attachment block(s) inside the signature ignored",
+            )
+        )
+    manifest = next((m for m in doc.iter("edXMLManifest") if not _in_signature(m)), None)
     if manifest is not None:
         package.manifest = [
             ManifestReference(
@@ -290,6 +306,8 @@ def _document(
             for r in map(_Node, _Node(manifest).all("Reference"))
         ]
     for encoded in doc.iter("AttachmentEncoded"):
+        if _in_signature(encoded):
+            continue
         for item in _Node(encoded).all("Attachment"):
             node = _Node(item)
             payload = node.first("ContentTransferEncoded")
@@ -303,6 +321,11 @@ def _document(
                 )
             )
     return package
+
+
+def _in_signature(element: etree._Element) -> bool:
+    """Whether ``element`` lies inside a ``Signature`` (any namespace)."""
+    return any(local_name(a.tag) == "Signature" for a in element.iterancestors())
 
 
 def _traces(header: _Node) -> list[TraceEntry]:
