@@ -275,15 +275,8 @@ class SqlStore(SqlLegal, SqlSystems):
         legal measures ``receipt`` gives in the same UPDATE (no extra round trip). A ``done``
         with ``next_doc_id`` is a downstream node taking the copy on: it becomes ``forwarded``
         (its DocId there recorded) until that node reports the final receipt."""
-        query = view_query().where(
-            DeliveryRow.delivery_id == delivery_id,
-            DeliveryRow.system_id == actor,
-            DeliveryRow.state != DeliveryState.QUEUED.value,
-        )
-        if self._postgres:
-            query = query.with_for_update(of=DeliveryRow)
         async with self._tx() as s:
-            found = (await s.execute(query)).first()
+            found = (await s.execute(self._copy_for_update(delivery_id, actor))).first()
             if found is None:
                 return None
             row: DeliveryRow = found[0]
@@ -307,6 +300,18 @@ class SqlStore(SqlLegal, SqlSystems):
             )
             await s.flush()
             return ConfirmOutcome(view(found), changed)
+
+    def _copy_for_update(self, delivery_id: str, system_id: str | None) -> Any:
+        """The copy (locked on PostgreSQL), restricted to ``system_id``'s offered copies."""
+        query = view_query().where(DeliveryRow.delivery_id == delivery_id)
+        if system_id is not None:
+            query = query.where(
+                DeliveryRow.system_id == system_id,
+                DeliveryRow.state != DeliveryState.QUEUED.value,
+            )
+        if self._postgres:
+            query = query.with_for_update(of=DeliveryRow)
+        return query
 
     @staticmethod
     def _apply_confirm(
@@ -512,16 +517,8 @@ class SqlStore(SqlLegal, SqlSystems):
         ``at`` (the final recipient's confirmation: ``received_at`` and the receipt measures are
         set from it), or failed with ``code``. ``system_id`` restricts it to that system's copy.
         Idempotent; None when no such copy."""
-        query = view_query().where(DeliveryRow.delivery_id == delivery_id)
-        if system_id is not None:
-            query = query.where(
-                DeliveryRow.system_id == system_id,
-                DeliveryRow.state != DeliveryState.QUEUED.value,
-            )
-        if self._postgres:
-            query = query.with_for_update(of=DeliveryRow)
         async with self._tx() as s:
-            found = (await s.execute(query)).first()
+            found = (await s.execute(self._copy_for_update(delivery_id, system_id))).first()
             if found is None:
                 return None
             row: DeliveryRow = found[0]
