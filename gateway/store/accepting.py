@@ -97,6 +97,14 @@ async def find_document(
     return None if row is None else document(row)
 
 
+async def find_origin(s: AsyncSession, origin_doc_id: str) -> str | None:
+    """The DocId of the document whose copy was pulled as upstream item ``origin_doc_id``."""
+    found: str | None = await s.scalar(
+        select(DeliveryRow.document_id).where(DeliveryRow.origin_doc_id == origin_doc_id)
+    )
+    return found
+
+
 async def deliveries_of(s: AsyncSession, document_id: str) -> list[DeliveryView]:
     """Every copy of a document, in creation order."""
     result = await s.execute(
@@ -386,10 +394,7 @@ class SqlAcceptUnit:
 
     async def find_origin(self, origin_doc_id: str) -> str | None:
         """The DocId whose copy came from upstream item ``origin_doc_id``, or None."""
-        found: str | None = await self._s.scalar(
-            select(DeliveryRow.document_id).where(DeliveryRow.origin_doc_id == origin_doc_id)
-        )
-        return found
+        return await find_origin(self._s, origin_doc_id)
 
     async def document(self, document_id: str) -> DocumentRecord | None:
         """One stored document."""

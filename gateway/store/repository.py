@@ -43,7 +43,13 @@ from gateway.core.model import (
     OutboxItem,
     StatusNotice,
 )
-from gateway.store.accepting import SqlAcceptUnit, deliveries_of, event, insert_outbox
+from gateway.store.accepting import (
+    SqlAcceptUnit,
+    deliveries_of,
+    event,
+    find_origin,
+    insert_outbox,
+)
 from gateway.store.legal import SqlLegal
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import reconnecting
@@ -560,10 +566,7 @@ class SqlStore(SqlLegal, SqlSystems):
     async def pulled_document(self, origin_doc_id: str) -> str | None:
         """The DocId of the local document upstream item ``origin_doc_id`` was pulled into."""
         async with self._one() as s:
-            found: str | None = await s.scalar(
-                select(DeliveryRow.document_id).where(DeliveryRow.origin_doc_id == origin_doc_id)
-            )
-            return found
+            return await find_origin(s, origin_doc_id)
 
     @reconnecting
     async def forwarded_copies(

@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from connectors.bus import Bus, Message
+from connectors.bus import Bus
 from connectors.vxp.client import VxpClient
 from connectors.vxp.errors import VxpError, VxpFailure
 from connectors.vxp.models import ReceivedEdoc, SentEdoc
-from gateway.core.accept import FORWARD_TOPIC, UPSTREAM, SendRequest
+from gateway.core.accept import SendRequest
 from gateway.core.clock import VN_TZ, Clock
 from gateway.core.errors import Conflict, ExchangeError, StoreUnavailable
 from gateway.core.exchange import Exchange
@@ -42,6 +41,7 @@ from gateway.core.model import DeliveryState, DeliveryView, MessageType, System
 from gateway.core.ports import Store
 from gateway.core.routing import code_key
 from gateway.logging import get_logger
+from gateway.workers.router import forward_messages
 
 log = get_logger(__name__)
 
@@ -144,22 +144,7 @@ class Puller:
         stuck = await self.store.queued_deliveries(
             self.clock.now() - self.resend_after, limit=10_000
         )
-        groups: dict[str, list[DeliveryView]] = {}
-        for copy in stuck:
-            if copy.link == UPSTREAM:
-                groups.setdefault(copy.document_id, []).append(copy)
-        ordered = sorted(groups.values(), key=lambda c: (-c[0].priority, c[0].created_at))
-        messages = [
-            Message(
-                topic=FORWARD_TOPIC,
-                body=json.dumps(
-                    {"document_id": c[0].document_id, "delivery_ids": [d.delivery_id for d in c]}
-                ).encode(),
-                message_id=f"{FORWARD_TOPIC}:{c[0].document_id}:resend",
-                priority=min(max(c[0].priority, 0), 9),
-            )
-            for c in ordered
-        ]
+        messages = forward_messages(stuck, "resend")
         if messages:
             await self.bus.publish(messages)
             log.info("forwards sent again", count=len(messages))

@@ -11,6 +11,7 @@ that set).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 
 from connectors.bus import Bus, Message, Reject, Retry
@@ -103,6 +104,27 @@ class Router:
         log.error("route dead-lettered", delivery_id=delivery_id, reason=reason)
 
 
+def forward_messages(copies: Sequence[DeliveryView], tag: str) -> list[Message]:
+    """One ``forward`` message per document for its ``queued`` upstream copies among
+    ``copies``, in their order (:meth:`Store.queued_deliveries` gives urgent first, then oldest).
+    """
+    upstream: dict[str, list[DeliveryView]] = {}
+    for copy in copies:
+        if copy.link == UPSTREAM:
+            upstream.setdefault(copy.document_id, []).append(copy)
+    return [
+        Message(
+            topic=FORWARD_TOPIC,
+            body=json.dumps(
+                {"document_id": document_id, "delivery_ids": [c.delivery_id for c in group]}
+            ).encode(),
+            message_id=f"{FORWARD_TOPIC}:{document_id}:{tag}",
+            priority=min(max(group[0].priority, 0), 9),
+        )
+        for document_id, group in upstream.items()
+    ]
+
+
 async def sweep(
     store: Store, bus: Bus, clock: Clock, *, older_than: timedelta, forwarding: bool = False
 ) -> int:
@@ -125,22 +147,8 @@ async def sweep(
         for c in stuck
         if c.link is None
     ]
-    upstream: dict[str, list[DeliveryView]] = {}
-    for copy in stuck:
-        if copy.link == UPSTREAM:
-            upstream.setdefault(copy.document_id, []).append(copy)
     if forwarding:
-        messages += [
-            Message(
-                topic=FORWARD_TOPIC,
-                body=json.dumps(
-                    {"document_id": document_id, "delivery_ids": [c.delivery_id for c in copies]}
-                ).encode(),
-                message_id=f"{FORWARD_TOPIC}:{document_id}:sweep",
-                priority=min(copies[0].priority, 9),
-            )
-            for document_id, copies in upstream.items()
-        ]
+        messages += forward_messages(stuck, "sweep")
         # Reports of pulled copies the bus lost when the node stopped (a non-durable bus): the
         # copies the upstream node has not acknowledged; a repeat is answered "already recorded".
         for copy in await store.unreported(clock.now() - older_than, limit=10_000):
