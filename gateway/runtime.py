@@ -24,13 +24,13 @@ from connectors.vxp.client import VxpClient
 from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.calendar_data import load_spec
-from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, AcceptConfig
+from gateway.core import work
+from gateway.core.accept import AcceptConfig
 from gateway.core.agencies import RegistryAdmin
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
-from gateway.core.model import REPORT_TOPIC
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
@@ -43,6 +43,7 @@ from gateway.store.database import (
 )
 from gateway.store.repository import SqlStore
 from gateway.workers.forwarder import Forwarder
+from gateway.workers.notifier import Notifier
 from gateway.workers.puller import Puller
 from gateway.workers.relay import OutboxRelay
 from gateway.workers.reporter import Reporter
@@ -52,7 +53,7 @@ from identifiers import Registry
 log = get_logger(__name__)
 
 #: Work kinds the node declares on the bus.
-TOPICS = ("route", "forward", "report", "notify")
+TOPICS = tuple(topic.value for topic in work.Topic)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Runtime:
     registry_admin: RegistryAdmin
     calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
     relay: OutboxRelay | None = None
+    notifier: Notifier | None = None  # when this process runs the workers
 
 
 async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
@@ -221,6 +223,7 @@ async def open_runtime(
             receiver_retry_base=timedelta(seconds=settings.receiver_retry_seconds),
         )
         relay: OutboxRelay | None = None
+        notifier: Notifier | None = None
         if run_workers:
             relay = OutboxRelay(store, bus, clock)
         exchange = Exchange(
@@ -234,16 +237,18 @@ async def open_runtime(
         )
         if relay is not None:
             router = Router(store, registry, clock)
-            await bus.subscribe(ROUTE_TOPIC, router.handle, on_dead=router.on_dead)
+            await bus.subscribe(work.Topic.ROUTE, router.handle, on_dead=router.on_dead)
+            notifier = Notifier()
+            await bus.subscribe(work.Topic.NOTIFY, notifier.handle, on_dead=notifier.on_dead)
             forwarding = settings.upstream_url is not None
             puller: Puller | None = None
             if forwarding:
                 client = upstream_client(settings, upstream_http)
                 stack.push_async_callback(client.aclose)
                 forwarder = Forwarder(store, client, clock, node_id=settings.node_id, limits=limits)
-                await bus.subscribe(FORWARD_TOPIC, forwarder.handle, on_dead=forwarder.on_dead)
+                await bus.subscribe(work.Topic.FORWARD, forwarder.handle, on_dead=forwarder.on_dead)
                 reporter = Reporter(store, client, clock)
-                await bus.subscribe(REPORT_TOPIC, reporter.handle, on_dead=reporter.on_dead)
+                await bus.subscribe(work.Topic.REPORT, reporter.handle, on_dead=reporter.on_dead)
                 puller = Puller(
                     exchange,
                     store,
@@ -283,4 +288,5 @@ async def open_runtime(
             registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
             calendar=calendar,
             relay=relay,
+            notifier=notifier,
         )

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +44,9 @@ from edxml import (
 )
 from edxml.signature import SignaturePolicy, SignatureVerdict, classify
 from edxml.trust import TrustStore
+from gateway.core import work
 from gateway.core.clock import VN_TZ, Clock
+from gateway.core.delivery import initial_state
 from gateway.core.errors import Conflict, NotAllowed, NotFound, PackageRefused, RecipientRefused
 from gateway.core.legal import LegalTime, notice_on_time, overdue
 from gateway.core.model import (
@@ -68,12 +69,6 @@ from identifiers import Registry, ResolutionOutcome
 
 #: Packages above this size are parsed off the event loop.
 PARSE_IN_THREAD_BYTES = 256 * 1024
-#: Topic of the work that makes a copy available to its recipient system.
-ROUTE_TOPIC = "route"
-#: Topic of the work that sends a package's upstream copies to the national node.
-FORWARD_TOPIC = "forward"
-#: The link a copy leaves by when the national node takes it on.
-UPSTREAM = "upstream"
 
 
 @dataclass(frozen=True)
@@ -425,7 +420,7 @@ class Acceptor:
             key = code_key(code)
             # A local system that owns the code first; else, outside the province, upstream.
             owner = table.owner(code)
-            link = UPSTREAM if owner is None and self.outside_province(code) else None
+            link = work.UPSTREAM if owner is None and self.outside_province(code) else None
             if link is not None and origin_doc_id is not None:
                 loops.append(code)  # pulled from upstream: never sent back up
                 continue
@@ -713,34 +708,26 @@ class Acceptor:
 
     @staticmethod
     def _outbox(plan: AcceptPlan, request_id: str | None) -> list[OutboxItem]:
-        """One ``route`` item per local copy; one ``forward`` item for the upstream copies (one
-        send per package per link, listing its remote recipients)."""
-        headers = {"x-request-id": request_id} if request_id else {}
+        """The work an accept leaves for the broker (:mod:`gateway.core.work`): a ``route`` item
+        per local copy whose system is not known yet, one ``forward`` item for the upstream
+        copies (one send per package per link, listing its remote recipients), and one
+        ``notify`` event listing the copies that are available at commit."""
+        headers = work.request_headers(request_id)
+        document_id = plan.document.document_id
         priority = plan.document.priority
         items = [
-            OutboxItem(
-                0,
-                ROUTE_TOPIC,
-                f"{ROUTE_TOPIC}:{r.delivery_id}",
-                json.dumps({"delivery_id": r.delivery_id}).encode(),
-                priority,
-                headers,
-            )
+            work.route(r.delivery_id, priority, headers=headers)
             for r in plan.recipients
-            if r.link is None
+            if r.link is None and r.system_id is None
         ]
-        upstream = [r.delivery_id for r in plan.recipients if r.link == UPSTREAM]
+        upstream = [r.delivery_id for r in plan.recipients if r.link == work.UPSTREAM]
         if upstream:
-            document_id = plan.document.document_id
-            body = {"document_id": document_id, "delivery_ids": upstream}
-            items.append(
-                OutboxItem(
-                    0,
-                    FORWARD_TOPIC,
-                    f"{FORWARD_TOPIC}:{document_id}",
-                    json.dumps(body).encode(),
-                    priority,
-                    headers,
-                )
-            )
+            items.append(work.forward(document_id, upstream, priority, headers=headers))
+        offered = [
+            (r.delivery_id, r.system_id)
+            for r in plan.recipients
+            if initial_state(r.system_id, r.link) is DeliveryState.AVAILABLE and r.system_id
+        ]
+        if offered:
+            items.append(work.notify(document_id, offered, priority, headers=headers))
         return items

@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, and_, case, func, insert, literal, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.core.delivery import Event, initial_state, sources
 from gateway.core.model import (
     AcceptPlan,
     DeliveryState,
@@ -29,6 +30,8 @@ from gateway.core.model import (
     StatusNoticePlan,
 )
 from gateway.core.statuses import status_rank
+from gateway.store.deliveries import event
+from gateway.store.outbox import insert_outbox
 from gateway.store.rows import document, view, view_query
 from gateway.store.tables import (
     AttachmentRow,
@@ -37,7 +40,6 @@ from gateway.store.tables import (
     DeliveryRow,
     DocumentRow,
     EventRow,
-    OutboxRow,
     StatusNoticeRow,
 )
 
@@ -187,19 +189,21 @@ async def store_plan(
     events = _accepted_events(plan, now, actor)
     link = {"document_id": doc.document_id, "business_type": doc.business_type}
     events += [event(d, EventKind.LINKED, now, actor, link) for d in plan.linked_deliveries]
-    events += [event(d, EventKind.REMOVED, now, actor, link) for d in plan.removed_deliveries]
-    events += await _record_status(s, plan, now)
-    if events:
-        await s.execute(insert(EventRow), events)
     if plan.removed_deliveries:
-        await s.execute(
+        # Event.REMOVE: only the copies the table lets go (a received copy stays received).
+        removed = await s.scalars(
             update(DeliveryRow)
             .where(
                 DeliveryRow.delivery_id.in_(list(plan.removed_deliveries)),
-                DeliveryRow.state.in_([DeliveryState.QUEUED.value, DeliveryState.AVAILABLE.value]),
+                DeliveryRow.state.in_(sources(Event.REMOVE)),
             )
             .values(state=DeliveryState.REMOVED.value, updated_at=now)
+            .returning(DeliveryRow.delivery_id)
         )
+        events += [event(d, EventKind.REMOVED, now, actor, link) for d in removed]
+    events += await _record_status(s, plan, now)
+    if events:
+        await s.execute(insert(EventRow), events)
     await insert_outbox(s, outbox, now)
 
 
@@ -216,12 +220,15 @@ async def add_copies(
 
 
 async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> None:
+    """One row per copy, in its initial state: ``available`` at once when its system is known
+    (visible at commit, :func:`gateway.core.delivery.initial_state`)."""
     doc = plan.document
     if not plan.recipients:
         return
-    await s.execute(
-        insert(DeliveryRow),
-        [
+    rows = []
+    for r in plan.recipients:
+        state = initial_state(r.system_id, r.link)
+        rows.append(
             {
                 "delivery_id": r.delivery_id,
                 "document_id": doc.document_id,
@@ -231,17 +238,17 @@ async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> No
                 "code": r.code,
                 "code_key": r.code_key,
                 "system_id": r.system_id,
-                "state": DeliveryState.QUEUED.value,
+                "state": state.value,
                 "created_at": now,
                 "updated_at": now,
+                "available_at": now if state is DeliveryState.AVAILABLE else None,
                 "receiver_failures": 0,
                 "concerns_delivery_id": r.concerns_delivery_id,
                 "link": r.link,
                 "origin_doc_id": r.origin_doc_id,
             }
-            for r in plan.recipients
-        ],
-    )
+        )
+    await s.execute(insert(DeliveryRow), rows)
 
 
 def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[str, Any]]:
@@ -255,39 +262,10 @@ def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[s
         if r.redirects:
             redirects = {"redirects": list(r.redirects)}
             events.append(event(r.delivery_id, EventKind.REDIRECTED, now, actor, redirects))
+        if initial_state(r.system_id, r.link) is DeliveryState.AVAILABLE:
+            offered = {"system_id": r.system_id}
+            events.append(event(r.delivery_id, EventKind.AVAILABLE, now, actor, offered))
     return events
-
-
-async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: datetime) -> None:
-    if outbox:
-        await s.execute(
-            insert(OutboxRow),
-            [
-                {
-                    "topic": item.topic,
-                    "message_id": item.message_id,
-                    "body": item.body,
-                    "priority": item.priority,
-                    "headers": dict(item.headers),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for item in outbox
-            ],
-        )
-
-
-def event(
-    delivery_id: str, kind: EventKind, at: datetime, actor: str, detail: dict[str, Any]
-) -> dict[str, Any]:
-    """The row values of one history entry."""
-    return {
-        "delivery_id": delivery_id,
-        "kind": kind.value,
-        "at": at,
-        "actor": actor,
-        "detail": detail,
-    }
 
 
 def _settled(notice: StatusNoticePlan) -> dict[str, Any]:
