@@ -183,6 +183,7 @@ def _system_json(system: Any) -> dict[str, Any]:
         "grants": list(system.grants),
         "enabled": system.enabled,
         "admin": system.admin,
+        "node_link": system.node_link,
         "description": system.description,
         "created_at": system.created_at.isoformat() if system.created_at else None,
     }
@@ -199,6 +200,14 @@ def systems_add(
     ] = None,
     admin: Annotated[bool, typer.Option(help="May call registerAgency/deleteAgency.")] = False,
     description: Annotated[str, typer.Option(help="Free text for operators.")] = "",
+    node_link: Annotated[
+        bool,
+        typer.Option(
+            "--node-link",
+            help="Another axis node (a provincial node at the national node): may use "
+            "reportDelivery, nextDocId and failCode (docs/axes.md).",
+        ),
+    ] = False,
 ) -> None:
     """Register a connected system; prints its secret (when generated) and API token once."""
     import json
@@ -207,7 +216,12 @@ def systems_add(
 
     async def action(admin_: Any) -> None:
         done = await admin_.add(
-            system_id, agency, secret=secret, admin=admin, description=description
+            system_id,
+            agency,
+            secret=secret,
+            admin=admin,
+            description=description,
+            node_link=node_link,
         )
         out = _system_json(done.system)
         if secret is None:
@@ -288,6 +302,10 @@ def systems_grant(
     admin: Annotated[
         bool | None, typer.Option("--admin/--no-admin", help="Give or take the registry grant.")
     ] = None,
+    node_link: Annotated[
+        bool | None,
+        typer.Option("--node-link/--no-node-link", help="Mark or unmark as another axis node."),
+    ] = None,
 ) -> None:
     """Add, remove or set the agency codes a system may act for."""
 
@@ -295,6 +313,8 @@ def systems_grant(
         await admin_.grant(system_id, agency, revoke=revoke, replace=replace)
         if admin is not None:
             await admin_.set_admin(system_id, admin)
+        if node_link is not None:
+            await admin_.set_node_link(system_id, node_link)
         await _echo_system(admin_.store.get_system(system_id))
 
     _systems(_settings(), action)

@@ -73,7 +73,11 @@ EXCHANGE_STATUS: dict[type[ExchangeError], int] = {
     StoreUnavailable: 503,
 }
 #: Codes whose HTTP status differs from their class's (checked first).
-EXCHANGE_CODE_STATUS: dict[str, int] = {"EDXML_TOO_LARGE": 413, "CALENDAR_OVERRIDE_EXISTS": 409}
+EXCHANGE_CODE_STATUS: dict[str, int] = {
+    "EDXML_TOO_LARGE": 413,
+    "CALENDAR_OVERRIDE_EXISTS": 409,
+    "DOCUMENT_REPEAT_CONFLICT": 409,
+}
 # Where a request parameter came from, as FastAPI puts it first in an error's ``loc``.
 _SOURCES = {
     "path": "path parameter",

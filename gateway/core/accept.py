@@ -47,7 +47,14 @@ from edxml.trust import TrustStore
 from gateway.core import work
 from gateway.core.clock import VN_TZ, Clock
 from gateway.core.delivery import initial_state
-from gateway.core.errors import Conflict, NotAllowed, NotFound, PackageRefused, RecipientRefused
+from gateway.core.errors import (
+    BadRequest,
+    Conflict,
+    NotAllowed,
+    NotFound,
+    PackageRefused,
+    RecipientRefused,
+)
 from gateway.core.legal import LegalTime, notice_on_time, overdue
 from gateway.core.model import (
     AcceptOutcome,
@@ -186,6 +193,7 @@ class Acceptor:
                     existing = await unit.find_existing(caller.system_id, sha256, dedup_key)
                     if existing is not None:
                         if request.origin_doc_id is None:
+                            await self._same_recipients(unit, existing, request.to)
                             return AcceptOutcome(existing, created=False)
                         # Another recipient's item of a package already pulled: the same
                         # document (de-duplicated by its bytes or DocumentId), one more copy.
@@ -239,6 +247,25 @@ class Acceptor:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ---------------------------------------------------------------- checks
+
+    @staticmethod
+    async def _same_recipients(
+        unit: AcceptUnit, document_id: str, to: Sequence[str] | None
+    ) -> None:
+        """A repeat answers the first DocId only if it asks for no recipient the first send
+        did not get: otherwise the new ``to`` would be silently dropped (a coded conflict)."""
+        if not to:
+            return
+        copies = await unit.deliveries_of(document_id)
+        have = {code_key(c.requested_code) for c in copies} | {code_key(c.code) for c in copies}
+        new = [code for code in to if code_key(code) not in have]
+        if new:
+            raise BadRequest(
+                f"these bytes were accepted as document {document_id} for other recipients; "
+                f"not sent to {', '.join(new)} (send a new package for them)",
+                code="DOCUMENT_REPEAT_CONFLICT",
+                field="to",
+            )
 
     def _check_package(
         self, data: bytes, messagetype: MessageType

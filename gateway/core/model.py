@@ -62,8 +62,11 @@ class System:
     """A connected document system (iOffice, VOffice, ...) as the node knows it.
 
     ``grants`` are the agency codes (or level-1 subtrees such as ``H14``) the system may act for;
-    ``admin`` allows the registry calls (registerAgency/deleteAgency). The secret never appears
-    here: it is decrypted only where a signature is checked.
+    ``admin`` allows the registry calls (registerAgency/deleteAgency); ``node_link`` marks the
+    system as another axis node (a provincial node's system at the national node): only a node
+    link may use the node-to-node extensions (``reportDelivery``, ``nextDocId``, ``failCode``,
+    docs/axes.md). The secret never appears here: it is decrypted only where a signature is
+    checked.
     """
 
     system_id: str
@@ -72,6 +75,7 @@ class System:
     admin: bool = False
     created_at: datetime | None = None
     description: str = ""
+    node_link: bool = False
     #: The upstream node seen as a sender (not stored): it relays for agencies outside the
     #: province, so it may send as any of them.
     relay: bool = False

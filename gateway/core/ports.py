@@ -62,6 +62,7 @@ class SystemStore(Protocol):
         *,
         enabled: bool | None = None,
         admin: bool | None = None,
+        node_link: bool | None = None,
         grants: Sequence[str] | None = None,
         secret: bytes | None = None,
         token_hash: str | None = None,
