@@ -47,7 +47,7 @@ from gateway.workers.relay import to_message
 log = get_logger(__name__)
 
 #: The national node as a sender at a provincial node: it relays for every agency outside the
-#: province (:meth:`gateway.core.accept.Acceptor._check_sender`).
+#: province (:meth:`gateway.core.accept.recipients.Recipients.may_act_for`).
 UPSTREAM_SYSTEM = System(system_id="upstream", grants=(), relay=True)
 
 _CODED = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): ")
