@@ -18,6 +18,7 @@ from sqlalchemy import Boolean, and_, case, func, insert, literal, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edxml import BusinessDocType
 from gateway.core.delivery import Event, initial_state, sources
 from gateway.core.model import (
     AcceptPlan,
@@ -29,7 +30,7 @@ from gateway.core.model import (
     OutboxItem,
     StatusNoticePlan,
 )
-from gateway.core.statuses import status_rank
+from gateway.core.statuses import PROCESSING_CODES, status_rank
 from gateway.store.deliveries import event
 from gateway.store.outbox import insert_outbox
 from gateway.store.rows import document, view, view_query
@@ -45,8 +46,8 @@ from gateway.store.tables import (
 
 #: Status codes by rank, to advance a copy's current status only forwards in SQL.
 _LOWER_RANKED = {
-    code: [c for c in ("01", "02", "03", "04", "05", "06") if status_rank(c) < status_rank(code)]
-    for code in ("01", "02", "03", "04", "05", "06")
+    code: [c for c in PROCESSING_CODES if status_rank(c) < status_rank(code)]
+    for code in PROCESSING_CODES
 }
 
 
@@ -73,7 +74,7 @@ async def find_semantic_duplicate(
             DocumentRow.code_notation == code_notation,
             DocumentRow.promulgation_date == promulgated,
             DocumentRow.kind == MessageType.EDOC.value,
-            DocumentRow.business_type == 0,
+            DocumentRow.business_type == BusinessDocType.NEW.value,
         )
         .order_by(DocumentRow.accepted_at)
         .limit(1)
@@ -91,7 +92,7 @@ async def find_document(
             DocumentRow.sender_key == sender_key,
             DocumentRow.edxml_document_id == edxml_document_id,
             DocumentRow.kind == kind.value,
-            DocumentRow.business_type == 0,
+            DocumentRow.business_type == BusinessDocType.NEW.value,
         )
         .order_by(DocumentRow.accepted_at.desc())
         .limit(1)
