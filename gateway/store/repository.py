@@ -43,6 +43,7 @@ from gateway.core.model import (
     OutboxItem,
     StatusNotice,
 )
+from gateway.store import queries
 from gateway.store.accepting import (
     SqlAcceptUnit,
     deliveries_of,
@@ -591,46 +592,52 @@ class SqlStore(SqlLegal, SqlSystems):
 
     @reconnecting
     async def sent_rows(
-        self, sender_system: str, document_id: str | None, kind: MessageType, limit: int
+        self,
+        sender_system: str,
+        document_id: str | None,
+        kind: MessageType,
+        limit: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
-        """One row per recipient copy of the sender's documents, newest first."""
+        """One row per recipient copy of the sender's documents, newest first
+        (:func:`gateway.store.queries.sent_rows`)."""
         async with self._one() as s:
-            docs = select(DocumentRow).where(
-                DocumentRow.sender_system == sender_system, DocumentRow.kind == kind.value
+            return await queries.sent_rows(
+                s,
+                sender_system,
+                document_id=document_id,
+                kind=kind,
+                limit=limit,
+                since=since,
+                until=until,
+                before=before,
             )
-            if document_id is not None:
-                docs = docs.where(DocumentRow.document_id == document_id)
-            documents = list(
-                await s.scalars(docs.order_by(DocumentRow.accepted_at.desc()).limit(limit))
-            )
-            if not documents:
-                return []
-            by_id = {d.document_id: document(d) for d in documents}
-            result = await s.execute(
-                view_query()
-                .where(DeliveryRow.document_id.in_(list(by_id)))
-                .order_by(DeliveryRow.created_at.desc(), DeliveryRow.delivery_id)
-            )
-            rows = [view(row) for row in result]
-            order = {d.document_id: i for i, d in enumerate(documents)}
-            rows.sort(key=lambda v: (order[v.document_id], v.delivery_id))
-            return [(by_id[v.document_id], v) for v in rows]
 
     @reconnecting
     async def list_deliveries(
-        self, *, state: DeliveryState | None, system_id: str | None, limit: int
+        self,
+        *,
+        state: DeliveryState | None,
+        system_id: str | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[DeliveryView]:
-        """Copies by state, newest change first."""
-        query = view_query()
-        if state is not None:
-            query = query.where(DeliveryRow.state == state.value)
-        if system_id is not None:
-            query = query.where(
-                or_(DeliveryRow.system_id == system_id, DocumentRow.sender_system == system_id)
-            )
+        """Copies by state, newest change first (:func:`gateway.store.queries.deliveries`)."""
         async with self._one() as s:
-            result = await s.execute(query.order_by(DeliveryRow.updated_at.desc()).limit(limit))
-            return [view(row) for row in result]
+            return await queries.deliveries(
+                s,
+                state=state,
+                system_id=system_id,
+                limit=limit,
+                since=since,
+                until=until,
+                before=before,
+            )
 
     @reconnecting
     async def trace(self, document_id: str) -> DocumentTrace | None:

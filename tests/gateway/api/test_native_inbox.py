@@ -48,7 +48,7 @@ async def test_copy_is_not_listed_before_routing(node: NativeNode) -> None:
     """A copy still being routed is in nobody's inbox and cannot be fetched."""
     await node.send(SENDER, edoc())
     assert (await node.get(RECEIVER, "/api/v1/inbox")).json() == []
-    [row] = (await node.get(SENDER, "/api/v1/sent")).json()
+    [row] = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
     response = await node.get(RECEIVER, f"/api/v1/inbox/{row['delivery_id']}")
     assert response.status_code == 404
 
@@ -97,7 +97,7 @@ async def test_confirm_fail_defers_the_copy(node: NativeNode) -> None:
     assert _vn(body["next_attempt_at"]) > _vn(body["updated_at"])
     assert body["received_at"] is None
     assert (await node.get(RECEIVER, "/api/v1/inbox")).json() == []
-    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()
+    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()["items"]
     assert (copy["delivery_id"], copy["receiver_failures"]) == (delivery_id, 1)
 
 
