@@ -34,12 +34,15 @@ from gateway.core.legal import LegalTime
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
-from gateway.settings import NodeRole, Settings
+from gateway.settings import NodeRole, Settings, env_var, redact_url
 from gateway.store.database import (
+    StoreMissing,
     check_migrated,
     create_engine,
     ensure_schema,
     migrate,
+    schema_state,
+    sqlite_file,
 )
 from gateway.store.repository import SqlStore
 from gateway.workers.forwarder import Forwarder
@@ -106,9 +109,11 @@ async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
             log.exception("business calendar refresh failed")
 
 
-def _prepare(settings: Settings) -> tuple[Registry, TrustStore | None]:
-    """Blocking start-up work: create the data directory, read the registry and trust files."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+def _prepare(settings: Settings, create: bool) -> tuple[Registry, TrustStore | None]:
+    """Blocking start-up work: create the data directory (when ``create``), read the registry
+    and trust files."""
+    if create:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = load_registry(settings)
     trust = TrustStore.from_pem_file(settings.trust_file) if settings.trust_file else None
     return registry, trust
@@ -143,14 +148,45 @@ def make_bus(settings: Settings) -> Bus:
     return MemoryBus(topics=TOPICS, retry=retry)
 
 
+def database_location(settings: Settings) -> str:
+    """Where the node's database is, for people: the SQLite file, or the URL (password hidden)
+    and schema."""
+    file = sqlite_file(settings.database_url)
+    if file is not None:
+        return str(file.resolve())
+    where = redact_url(settings.database_url)
+    return f"{where} (schema {settings.database_schema})" if settings.database_schema else where
+
+
+def _missing(settings: Settings, what: str) -> StoreMissing:
+    return StoreMissing(
+        f"{what} at {database_location(settings)} (data directory "
+        f"{settings.data_dir.resolve()}); run `python -m gateway migrate` to create it, or set "
+        f"{env_var('data_dir')} (or {env_var('database_url')}) to the node's own"
+    )
+
+
 @asynccontextmanager
 async def open_store(
-    settings: Settings, *, migrate_first: bool | None = None
+    settings: Settings, *, migrate_first: bool | None = None, create: bool = True
 ) -> AsyncIterator[SqlStore]:
-    """The store on the configured database, migrated (or checked) as the settings say."""
+    """The store on the configured database, migrated (or checked) as the settings say.
+
+    ``create`` False (every command but ``serve`` and ``migrate``) refuses, with
+    :class:`StoreMissing`, a database that does not exist or holds no node schema, and creates
+    nothing: neither the SQLite file and its directory nor the PostgreSQL schema. A database that
+    exists is still migrated when the settings say so.
+    """
+    file = sqlite_file(settings.database_url)
+    # An empty file is an empty SQLite database: refused before a connection writes to it.
+    if not create and file is not None and (not file.is_file() or file.stat().st_size == 0):
+        raise _missing(settings, "no node database")
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await ensure_schema(engine, settings.database_schema)
+        if create:
+            await ensure_schema(engine, settings.database_schema)
+        elif (await schema_state(engine)).current is None:
+            raise _missing(settings, "no node schema in the database")
         if settings.migrate_on_start if migrate_first is None else migrate_first:
             state = await migrate(engine)
             log.info("database migrated", revision=state.current)
@@ -168,14 +204,16 @@ async def open_runtime(
     workers: bool | None = None,
     clock: Clock | None = None,
     upstream_http: httpx.AsyncClient | None = None,
+    create: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Open the node's resources for the duration of the ``async with`` block.
 
     ``workers`` None follows ``settings.workers_in_serve``. ``upstream_http`` replaces the HTTP
-    client of the link to the national node (tests run several nodes in one process). Raises
+    client of the link to the national node (tests run several nodes in one process). ``create``
+    False refuses to create the data directory and the database (:func:`open_store`). Raises
     what a resource raises on opening (a bad registry file,
-    :class:`gateway.store.database.StoreNotMigrated`, a broker that cannot be reached), after
-    closing those already open.
+    :class:`gateway.store.database.StoreNotMigrated` or ``StoreMissing``, a broker that cannot
+    be reached), after closing those already open.
     """
     log.info("node starting", settings=settings.public_view())
     if settings.secret_problem() is not None:
@@ -185,11 +223,11 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         stack.callback(log.info, "node stopped")  # first in, so logged after everything closed
         # File I/O off the event loop: the loop may already serve other apps (tests, workers).
-        registry, trust = await asyncio.to_thread(_prepare, settings)
+        registry, trust = await asyncio.to_thread(_prepare, settings, create)
         source = str(settings.registry_file) if settings.registry_file else "bundled"
         log.info("agency registry loaded", agencies=len(registry), source=source)
 
-        store = await stack.enter_async_context(open_store(settings))
+        store = await stack.enter_async_context(open_store(settings, create=create))
         calendar = await open_calendar(settings, store, clock)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(

@@ -258,10 +258,27 @@ class Exchange:
     # ---------------------------------------------------------------- sender's view
 
     async def sent(
-        self, caller: System, document_id: str | None, kind: MessageType, limit: int = 500
+        self,
+        caller: System,
+        document_id: str | None,
+        kind: MessageType,
+        limit: int = 500,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
-        """One row per recipient copy of what the caller sent (optionally one document)."""
-        return await self.store.sent_rows(caller.system_id, document_id or None, kind, limit)
+        """One row per recipient copy of what the caller sent (optionally one document), a page
+        of at most ``limit`` documents (see :meth:`Store.sent_rows`)."""
+        return await self.store.sent_rows(
+            caller.system_id,
+            document_id or None,
+            kind,
+            limit,
+            since=since,
+            until=until,
+            before=before,
+        )
 
     async def statuses(self, copies: list[DeliveryView]) -> dict[str, tuple[StatusNotice, ...]]:
         """Every status recorded against these copies (they are the caller's: from

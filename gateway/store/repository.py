@@ -7,6 +7,7 @@
 | :mod:`gateway.store.accepting` | one accept's reads and writes in one transaction |
 | :mod:`gateway.store.deliveries` | copies changing state, by :mod:`gateway.core.delivery` |
 | :mod:`gateway.store.reads` | pull lists, counts, fetch, the trace, the workers' look-ups |
+| :mod:`gateway.store.queries` | the sender's and the operators' paged lists |
 | :mod:`gateway.store.outbox` | work committed with its use case, for the relay |
 | :mod:`gateway.store.systems` | connected systems, credentials and grants (cached) |
 | :mod:`gateway.store.legal` | calendar overrides and the recompute batches |
@@ -23,21 +24,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
-from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
+from gateway.store import queries
 from gateway.store.accepting import SqlAcceptUnit
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
 from gateway.store.reads import SqlReads
-from gateway.store.rows import document, view, view_query
 from gateway.store.session import reconnecting
 from gateway.store.systems import SqlSystems
-from gateway.store.tables import DeliveryRow, DocumentRow
 
 
 class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
@@ -54,43 +54,49 @@ class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
 
     @reconnecting
     async def sent_rows(
-        self, sender_system: str, document_id: str | None, kind: MessageType, limit: int
+        self,
+        sender_system: str,
+        document_id: str | None,
+        kind: MessageType,
+        limit: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
-        """One row per recipient copy of the sender's documents, newest first."""
+        """One row per recipient copy of the sender's documents, newest first
+        (:func:`gateway.store.queries.sent_rows`)."""
         async with self._one() as s:
-            docs = select(DocumentRow).where(
-                DocumentRow.sender_system == sender_system, DocumentRow.kind == kind.value
+            return await queries.sent_rows(
+                s,
+                sender_system,
+                document_id=document_id,
+                kind=kind,
+                limit=limit,
+                since=since,
+                until=until,
+                before=before,
             )
-            if document_id is not None:
-                docs = docs.where(DocumentRow.document_id == document_id)
-            documents = list(
-                await s.scalars(docs.order_by(DocumentRow.accepted_at.desc()).limit(limit))
-            )
-            if not documents:
-                return []
-            by_id = {d.document_id: document(d) for d in documents}
-            result = await s.execute(
-                view_query()
-                .where(DeliveryRow.document_id.in_(list(by_id)))
-                .order_by(DeliveryRow.created_at.desc(), DeliveryRow.delivery_id)
-            )
-            rows = [view(row) for row in result]
-            order = {d.document_id: i for i, d in enumerate(documents)}
-            rows.sort(key=lambda v: (order[v.document_id], v.delivery_id))
-            return [(by_id[v.document_id], v) for v in rows]
 
     @reconnecting
     async def list_deliveries(
-        self, *, state: DeliveryState | None, system_id: str | None, limit: int
+        self,
+        *,
+        state: DeliveryState | None,
+        system_id: str | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[DeliveryView]:
-        """Copies by state, newest change first."""
-        query = view_query()
-        if state is not None:
-            query = query.where(DeliveryRow.state == state.value)
-        if system_id is not None:
-            query = query.where(
-                or_(DeliveryRow.system_id == system_id, DocumentRow.sender_system == system_id)
-            )
+        """Copies by state, newest change first (:func:`gateway.store.queries.deliveries`)."""
         async with self._one() as s:
-            result = await s.execute(query.order_by(DeliveryRow.updated_at.desc()).limit(limit))
-            return [view(row) for row in result]
+            return await queries.deliveries(
+                s,
+                state=state,
+                system_id=system_id,
+                limit=limit,
+                since=since,
+                until=until,
+                before=before,
+            )

@@ -49,7 +49,7 @@ async def test_copy_is_in_the_inbox_when_the_send_answers(node: NativeNode) -> N
     await node.send(SENDER, edoc())
     [item] = (await node.get(RECEIVER, "/api/v1/inbox")).json()
     assert (await node.get(RECEIVER, "/api/v1/inbox/count")).json()["count"] == 1
-    [row] = (await node.get(SENDER, "/api/v1/sent")).json()
+    [row] = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
     assert row["delivery_id"] == item["delivery_id"]
     assert row["state"] == "available"
     response = await node.get(RECEIVER, f"/api/v1/inbox/{row['delivery_id']}")
@@ -100,7 +100,7 @@ async def test_confirm_fail_defers_the_copy(node: NativeNode) -> None:
     assert _vn(body["next_attempt_at"]) > _vn(body["updated_at"])
     assert body["received_at"] is None
     assert (await node.get(RECEIVER, "/api/v1/inbox")).json() == []
-    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()
+    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()["items"]
     assert (copy["delivery_id"], copy["receiver_failures"]) == (delivery_id, 1)
 
 
