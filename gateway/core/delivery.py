@@ -106,6 +106,8 @@ _BY_KEY: dict[tuple[DeliveryState, Event], Transition] = {
     (t.source, t.event): t for t in TRANSITIONS
 }
 
+_TARGETS: dict[Event, DeliveryState] = {t.event: t.target for t in TRANSITIONS}
+
 #: States in which a copy is finished: nothing moves it any more except an operator's replay
 #: (and a late ``done`` or report telling that a failed copy arrived after all).
 FINAL_STATES = frozenset({R, F, X})
@@ -119,6 +121,12 @@ def step(state: DeliveryState, event: Event) -> Transition | None:
     return _BY_KEY.get((state, event))
 
 
+def target(event: Event) -> DeliveryState:
+    """The state ``event`` moves a copy to (one per event: the table's rows of an event share
+    their target), for the store's one-statement moves."""
+    return _TARGETS[event]
+
+
 def sources(event: Event) -> tuple[str, ...]:
     """The states ``event`` moves a copy out of, as stored strings (the store's SQL guard)."""
     return tuple(t.source.value for t in TRANSITIONS if t.event is event)
@@ -130,9 +138,13 @@ def initial_state(system_id: str | None, link: str | None) -> DeliveryState:
     return A if system_id is not None and link is None else Q
 
 
-def reports_upstream(target: DeliveryState) -> bool:
-    """A copy pulled from the upstream node that reaches ``target`` is reported back to it."""
-    return target in (R, F)
+#: The states of a pulled copy that are reported back to the upstream node.
+REPORTED_STATES = frozenset({R, F})
+
+
+def reports_upstream(state: DeliveryState) -> bool:
+    """A copy pulled from the upstream node that reaches ``state`` is reported back to it."""
+    return state in REPORTED_STATES
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from edxml import BusinessDocType
-from gateway.core.delivery import Event, initial_state, sources
+from gateway.core.delivery import Event, initial_state, sources, target
 from gateway.core.model import (
     AcceptPlan,
     DeliveryState,
@@ -198,7 +198,7 @@ async def store_plan(
                 DeliveryRow.delivery_id.in_(list(plan.removed_deliveries)),
                 DeliveryRow.state.in_(sources(Event.REMOVE)),
             )
-            .values(state=DeliveryState.REMOVED.value, updated_at=now)
+            .values(state=target(Event.REMOVE).value, updated_at=now)
             .returning(DeliveryRow.delivery_id)
         )
         events += [event(d, EventKind.REMOVED, now, actor, link) for d in removed]

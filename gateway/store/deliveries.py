@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core import work
-from gateway.core.delivery import Event, Transition, reports_upstream, sources, step
+from gateway.core.delivery import Event, Transition, reports_upstream, sources, step, target
 from gateway.core.model import (
     ConfirmOutcome,
     CopyLegal,
@@ -199,7 +199,7 @@ class SqlDeliveries(SessionScope):
         """queued → available (:data:`Event.ROUTE`), to ``system_id`` or to the system recorded
         on the copy."""
         values: dict[str, Any] = {
-            "state": DeliveryState.AVAILABLE.value,
+            "state": target(Event.ROUTE).value,
             "available_at": now,
             "updated_at": now,
         }
@@ -268,7 +268,7 @@ class SqlDeliveries(SessionScope):
                         DeliveryRow.state.in_(sources(Event.FORWARD)),
                     )
                     .values(
-                        state=DeliveryState.FORWARDED.value,
+                        state=target(Event.FORWARD).value,
                         upstream_doc_id=upstream_doc_id,
                         updated_at=now,
                     )

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Integer, and_, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.core.delivery import PULLABLE
+from gateway.core.delivery import PULLABLE, REPORTED_STATES
 from gateway.core.errors import NotFound, StoreUnavailable
 from gateway.core.model import (
     AttachmentInfo,
@@ -247,9 +247,7 @@ class SqlReads(SessionScope):
                 .where(
                     DeliveryRow.origin_doc_id.is_not(None),
                     DeliveryRow.reported_at.is_(None),
-                    DeliveryRow.state.in_(
-                        [DeliveryState.RECEIVED.value, DeliveryState.FAILED.value]
-                    ),
+                    DeliveryRow.state.in_([s.value for s in REPORTED_STATES]),
                     DeliveryRow.updated_at < older_than,
                 )
                 .order_by(DeliveryRow.updated_at)

@@ -11,6 +11,7 @@ from gateway.core.delivery import (
     reports_upstream,
     sources,
     step,
+    target,
 )
 from gateway.core.model import DeliveryState, EventKind
 from gateway.core.work import UPSTREAM
@@ -79,6 +80,12 @@ def test_reports_and_receiver_failures_append_their_entries() -> None:
     assert reports_upstream(DeliveryState.RECEIVED)
     assert reports_upstream(DeliveryState.FAILED)
     assert not reports_upstream(DeliveryState.FORWARDED)
+
+
+def test_each_event_has_one_target() -> None:
+    """The store's one-statement moves rely on every row of an event sharing its target."""
+    for event in Event:
+        assert {t.target for t in TRANSITIONS if t.event is event} == {target(event)}
 
 
 def test_every_state_has_a_wire_projection() -> None:
