@@ -19,11 +19,8 @@ from typing import Annotated, Any
 import typer
 
 from gateway.core.clock import VN_TZ
+from gateway.exits import EXIT_BAD_INPUT, EXIT_CONFIG
 from gateway.settings import Settings
-
-#: Exit status when an input value is refused / the calendar configuration is refused.
-EXIT_BAD_INPUT = 1
-EXIT_CONFIG = 2
 
 DateArgument = Annotated[str, typer.Argument(help="The day, YYYY-MM-DD.")]
 

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from gateway import package_version
 from gateway.calendar_commands import add_calendar_commands
+from gateway.exits import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_NO_DATABASE, EXIT_REGISTRY_ERROR
 from gateway.settings import Settings, env_var, get_settings
 
 app = typer.Typer(
@@ -45,15 +46,6 @@ calendar_app = typer.Typer(
     help="The business calendar: office hours, working days, legal times.", no_args_is_help=True
 )
 app.add_typer(calendar_app, name="calendar")
-
-#: Exit status when the configuration is refused.
-EXIT_CONFIG = 2
-#: Exit status when a lookup fails with a coded registry error (e.g. AGENCY_UNKNOWN).
-EXIT_REGISTRY_ERROR = 1
-#: Exit status when an input value (an instant, a month) is refused.
-EXIT_BAD_INPUT = 1
-#: Exit status when a command other than ``serve``/``migrate`` finds no database (STORE_MISSING).
-EXIT_NO_DATABASE = 4
 
 
 def _fail(message: str, status: int) -> NoReturn:

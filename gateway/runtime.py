@@ -4,8 +4,9 @@
 :class:`contextlib.AsyncExitStack` (design.md §3.3): the agency registry, the database engine
 (refusing an un-migrated schema unless migrations run at start), the store, the bus (RabbitMQ when
 ``GATEWAY_AMQP_URL`` is set, else in-process), the exchange use cases, and, when asked, the
-workers: the outbox relay and the router, plus a start-up sweep. Whatever opened is closed in
-reverse order, even when a later resource fails to open.
+workers: the outbox relay, the router and the notifier, and on a provincial node the forwarder,
+the reporter and the puller, plus a start-up sweep. Whatever opened is closed in reverse order,
+even when a later resource fails to open.
 """
 
 from __future__ import annotations

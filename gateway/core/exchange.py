@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from edxml import BuildError, EdxmlError, append_trace
 from gateway.core.accept import AcceptConfig, Acceptor, SendRequest
 from gateway.core.clock import Clock
-from gateway.core.errors import AuthError, BadRequest, NotAllowed, NotFound
+from gateway.core.errors import AuthError, BadRequest, NotFound
 from gateway.core.legal import LegalTime
 from gateway.core.model import (
     AcceptOutcome,
@@ -29,6 +29,7 @@ from gateway.core.model import (
     StatusNotice,
     System,
 )
+from gateway.core.permissions import require_node_link
 from gateway.core.ports import Store
 from gateway.core.secrets import SecretBox, token_hash
 from identifiers import Registry
@@ -165,9 +166,9 @@ class Exchange:
         node reports the final receipt (:meth:`report`).
         """
         if next_doc_id is not None:
-            self._node_link_only(caller, "nextDocId")
+            require_node_link(caller, "nextDocId")
         if fail_code:
-            self._node_link_only(caller, "failCode")
+            require_node_link(caller, "failCode")
         now = self.clock.now()
         if not done and fail_code:
             return await self._report(
@@ -206,25 +207,13 @@ class Exchange:
         """``reportDelivery`` (node-to-node): what became of one of the caller's copies further
         on. ``received`` at ``at`` sets the copy's ``received_at`` (the final recipient's
         confirmation) and its receipt measures; else the copy fails with ``code``."""
-        self._node_link_only(caller, "systemid")
+        require_node_link(caller, "systemid")
         now = self.clock.now()
         if at > now + REPORT_CLOCK_SKEW:
             raise BadRequest(f"time {at.isoformat()} is in the future", field="time")
         return await self._report(
             caller, delivery_id, received=received, at=at, code=code, reason=reason
         )
-
-    @staticmethod
-    def _node_link_only(caller: System, field: str) -> None:
-        """The node-to-node extensions (docs/axes.md) are for other axis nodes only: a document
-        system could otherwise rewrite what its copies became (their receipt, a failure)."""
-        if not caller.node_link:
-            raise NotAllowed(
-                f"system {caller.system_id} is not registered as a node link: {field} is a "
-                "node-to-node extension",
-                code="AUTH_NODE_LINK",
-                field=field,
-            )
 
     async def _report(
         self,
