@@ -46,12 +46,9 @@ from gateway.store.database import (
     sqlite_file,
 )
 from gateway.store.repository import SqlStore
-from gateway.workers.forwarder import Forwarder
 from gateway.workers.notifier import Notifier
-from gateway.workers.puller import Puller
 from gateway.workers.relay import OutboxRelay
-from gateway.workers.reporter import Reporter
-from gateway.workers.router import Router, sweep
+from gateway.workers.supervisor import start_workers
 from identifiers import Registry
 
 log = get_logger(__name__)
@@ -275,46 +272,18 @@ async def open_runtime(
             legal=calendar.legal,
         )
         if relay is not None:
-            router = Router(store, registry, clock)
-            await bus.subscribe(work.Topic.ROUTE, router.handle, on_dead=router.on_dead)
-            notifier = Notifier()
-            await bus.subscribe(work.Topic.NOTIFY, notifier.handle, on_dead=notifier.on_dead)
-            forwarding = settings.upstream_url is not None
-            puller: Puller | None = None
-            if forwarding:
-                client = upstream_client(settings, upstream_http)
-                stack.push_async_callback(client.aclose)
-                forwarder = Forwarder(store, client, clock, node_id=settings.node_id, limits=limits)
-                await bus.subscribe(work.Topic.FORWARD, forwarder.handle, on_dead=forwarder.on_dead)
-                reporter = Reporter(store, client, clock)
-                await bus.subscribe(work.Topic.REPORT, reporter.handle, on_dead=reporter.on_dead)
-                puller = Puller(
-                    exchange,
-                    store,
-                    client,
-                    clock,
-                    interval=settings.upstream_poll_seconds,
-                    legal=calendar.legal,
-                    bus=bus,
-                    resend_after=timedelta(seconds=settings.upstream_resend_seconds),
-                )
-            await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
-            tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-            if puller is not None:
-                tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
-
-            async def stop_workers() -> None:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
-            # Registered after bus.close: the relay and the puller stop first, then the bus
-            # drains.
-            stack.push_async_callback(stop_workers)
-            log.info(
-                "workers running", relay=True, router=True, forwarder=forwarding, puller=forwarding
+            notifier = await start_workers(
+                stack,
+                settings,
+                store=store,
+                bus=bus,
+                clock=clock,
+                registry=registry,
+                exchange=exchange,
+                relay=relay,
+                legal=calendar.legal,
+                limits=limits,
+                upstream=lambda: upstream_client(settings, upstream_http),
             )
         yield Runtime(
             settings=settings,
