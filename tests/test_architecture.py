@@ -16,7 +16,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "edxml": frozenset({"edxml", "lxml", "signxml", "cryptography"}),
     "identifiers": frozenset({"identifiers"}),
     "schemas": frozenset({"schemas", "pydantic"}),
-    "connectors": frozenset({"connectors", "aio_pika", "aiormq", "httpx", "edxml"}),
+    "connectors": frozenset({"connectors", "aio_pika", "aiormq", "httpx", "stamina", "edxml"}),
 }
 # gateway may import everything above; its core talks to ports only.
 CORE_FORBIDDEN = frozenset(

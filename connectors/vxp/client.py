@@ -8,7 +8,6 @@ raises, where the SDK would hand back nulls or a fabricated empty list (§6).
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -21,6 +20,7 @@ from types import TracebackType
 from typing import Literal, TypeVar
 
 import httpx
+import stamina
 
 from connectors.vxp.errors import (
     VxpFailure,
@@ -181,33 +181,40 @@ class VxpClient:
         request = self.build_request(action, pairs, body)
         policy = self._retry
         started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            error: httpx.TransportError | None = None
-            reply: VxpReply | None = None
-            try:
-                reply = await self._send_once(action, request, attempt)
-            except httpx.TransportError as exc:
-                error = exc
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                if reply.status_code < 500 or _is_fail(reply.content):
-                    return reply
-                reason = f"HTTP {reply.status_code}"
-            wait = policy.backoff(attempt)
-            if attempt >= policy.attempts or time.monotonic() - started + wait > policy.timeout:
-                if reply is not None:
-                    return reply
-                raise VxpTransportError(
-                    f"{action.value}: {reason} (after {attempt} attempt(s))",
-                    action=action.value,
-                    attempts=attempt,
-                ) from error
-            log.warning(
-                "vxp %s attempt %d failed (%s); retrying in %.2fs", action, attempt, reason, wait
-            )
-            await asyncio.sleep(wait)
+        try:
+            async for attempt in stamina.retry_context(on=_Retryable, **policy.schedule()):
+                with attempt:
+                    try:
+                        reply = await self._send_once(action, request, attempt.num)
+                    except httpx.TransportError as exc:
+                        failure = _Retryable(f"{type(exc).__name__}: {exc}", error=exc)
+                    else:
+                        if reply.status_code < 500 or _is_fail(reply.content):
+                            return reply
+                        failure = _Retryable(f"HTTP {reply.status_code}", reply=reply)
+                    wait = attempt.next_wait
+                    over = time.monotonic() - started + wait > policy.timeout
+                    if attempt.num >= policy.attempts or over:
+                        raise _GiveUp(failure, attempt.num)
+                    log.warning(
+                        "vxp %s attempt %d failed (%s); retrying in %.2fs + jitter",
+                        action,
+                        attempt.num,
+                        failure.reason,
+                        wait,
+                    )
+                    raise failure
+        except _GiveUp as given_up:
+            failure, tries = given_up.failure, given_up.attempts
+        except _Retryable as exhausted:  # stamina's own stop (a clock that ran past the budget)
+            failure, tries = exhausted, policy.attempts
+        if failure.reply is not None:
+            return failure.reply
+        raise VxpTransportError(
+            f"{action.value}: {failure.reason} (after {tries} attempt(s))",
+            action=action.value,
+            attempts=tries,
+        ) from failure.error
 
     async def _send_once(self, action: Action, request: httpx.Request, attempt: int) -> VxpReply:
         try:
@@ -486,6 +493,31 @@ def _b64decode(text: str) -> bytes:
     compact = "".join(text.split()).translate(str.maketrans("-_", "+/"))
     compact += "=" * (-len(compact) % 4)
     return base64.b64decode(compact, validate=True)
+
+
+class _Retryable(Exception):
+    """A try that failed in a way a retry may mend: a transport error, or a 5xx with no FAIL."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        reply: VxpReply | None = None,
+        error: httpx.TransportError | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.reply = reply
+        self.error = error
+
+
+class _GiveUp(Exception):
+    """No try is left (attempts or time budget): the last failure stands."""
+
+    def __init__(self, failure: _Retryable, attempts: int) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+        self.attempts = attempts
 
 
 def _is_fail(content: bytes) -> bool:

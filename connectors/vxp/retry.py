@@ -1,15 +1,15 @@
 """Bounded retry with exponential backoff and jitter for the VXP client (design.md §3.7).
 
-stamina's schedule, written out because ``connectors`` may import only the stdlib, httpx, aio-pika
-and edxml (design.md §2, enforced by tests/test_architecture.py). What is retried is decided by
-the client: transport errors and HTTP 5xx without a FAIL body, never a FAIL envelope.
+The schedule is stamina's (``stamina.retry_context``); :class:`RetryPolicy` is the client's
+setting of it. What is retried is decided by the client: transport errors and HTTP 5xx without a
+FAIL body, never a FAIL envelope. The wait before retry *n* (1-based) is stamina's
+``min(wait_max, wait_initial * wait_exp_base ** (n - 1) + uniform(0, wait_jitter))``.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +18,7 @@ class RetryPolicy:
 
     ``attempts`` counts every try, the first included (1 = never retry). ``timeout`` bounds the
     whole call in seconds, tries and waits together: no new try starts when the wait before it
-    would end past that budget. The wait before retry *n* (1-based) is
-    ``min(wait_max, wait_initial * wait_exp_base ** (n - 1) + uniform(0, wait_jitter))``.
+    (without its jitter) would end past that budget.
     """
 
     attempts: int = 3
@@ -37,13 +36,17 @@ class RetryPolicy:
         if self.wait_exp_base < 1:
             raise ValueError("wait_exp_base must be at least 1")
 
-    def backoff(self, retry: int, rand: Callable[[], float] = random.random) -> float:
-        """Seconds to wait before retry number ``retry`` (1-based), jitter drawn from ``rand``."""
-        if retry < 1:
-            raise ValueError("retry numbers start at 1")
-        # The exponent is capped so that a large retry number cannot overflow the float.
-        base = self.wait_initial * self.wait_exp_base ** min(retry - 1, 64)
-        return min(self.wait_max, base + self.wait_jitter * rand())
+    def schedule(self) -> dict[str, Any]:
+        """The keyword arguments of ``stamina.retry_context`` for this policy."""
+        return {
+            "attempts": self.attempts,
+            # stamina refuses timeout=0 (no retries): the client checks the budget itself.
+            "timeout": self.timeout or None,
+            "wait_initial": self.wait_initial,
+            "wait_max": self.wait_max,
+            "wait_jitter": self.wait_jitter,
+            "wait_exp_base": self.wait_exp_base,
+        }
 
 
 #: A policy that never retries.

@@ -1,34 +1,34 @@
-"""The retry schedule of connectors.vxp.retry (bounded, exponential, jittered)."""
+"""The retry policy of connectors.vxp.retry: stamina's schedule, bounded and validated."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
+import stamina
 
 from connectors.vxp.retry import NO_RETRY, RetryPolicy
 
 
-def test_backoff_grows_exponentially_and_is_capped() -> None:
-    """Waits double from wait_initial and never exceed wait_max (no jitter drawn)."""
-    policy = RetryPolicy(wait_initial=0.5, wait_max=3.0, wait_jitter=1.0)
-    assert [policy.backoff(n, lambda: 0.0) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+def test_the_schedule_is_stamina_s_with_the_policy_s_values() -> None:
+    """schedule() hands every value of the policy to stamina.retry_context unchanged."""
+    policy = RetryPolicy(
+        attempts=4, timeout=9.0, wait_initial=0.5, wait_max=3.0, wait_jitter=0.25, wait_exp_base=3
+    )
+    assert policy.schedule() == {
+        "attempts": 4,
+        "timeout": 9.0,
+        "wait_initial": 0.5,
+        "wait_max": 3.0,
+        "wait_jitter": 0.25,
+        "wait_exp_base": 3,
+    }
+    inspect.signature(stamina.retry_context).bind(on=Exception, **policy.schedule())
 
 
-def test_backoff_adds_jitter() -> None:
-    """The jitter is wait_jitter times the random draw."""
-    policy = RetryPolicy(wait_initial=0.5, wait_max=10.0, wait_jitter=2.0)
-    assert policy.backoff(1, lambda: 0.25) == pytest.approx(1.0)
-
-
-def test_backoff_with_default_random_stays_in_bounds() -> None:
-    """With the real random source each wait lies in [base, base + jitter]."""
-    policy = RetryPolicy(wait_initial=0.1, wait_max=100.0, wait_jitter=0.5)
-    for _ in range(50):
-        assert 0.2 <= policy.backoff(2) <= 0.7
-
-
-def test_huge_retry_numbers_do_not_overflow() -> None:
-    """A very large retry number is capped at wait_max instead of overflowing."""
-    assert RetryPolicy(wait_max=7.0).backoff(100_000, lambda: 0.0) == 7.0
+def test_a_zero_budget_is_checked_by_the_client_not_stamina() -> None:
+    """stamina refuses timeout=0, so a zero budget is passed as no stamina timeout."""
+    assert RetryPolicy(timeout=0.0).schedule()["timeout"] is None
 
 
 @pytest.mark.parametrize(
@@ -44,5 +44,4 @@ def test_invalid_policies_are_refused(options: dict[str, float]) -> None:
 def test_no_retry_means_one_attempt() -> None:
     """NO_RETRY allows exactly one try."""
     assert NO_RETRY.attempts == 1
-    with pytest.raises(ValueError, match="start at 1"):
-        NO_RETRY.backoff(0)
+    assert NO_RETRY.schedule()["attempts"] == 1
