@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from gateway import package_version
 from gateway.api import build_router
@@ -54,7 +55,9 @@ def create_app(
                 # Routes answer NOT_READY from here on, not with half-closed resources.
                 app.state.runtime = None
 
-    app = FastAPI(
+    # Swagger UI's script, stylesheet and icon are served by the node itself (fastapi-offline
+    # ships them): an offline government network has no CDN.
+    app = FastAPIOffline(
         title="truc-lienthong axis node",
         version=package_version(),
         description=DESCRIPTION,
@@ -62,6 +65,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
         openapi_url="/openapi.json",
+        static_url="/docs/assets",
     )
     app.state.runtime = None
     install_error_handlers(app)

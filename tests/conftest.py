@@ -62,3 +62,28 @@ def postgres_url() -> str:
 def amqp_url() -> str:
     """URL of the real RabbitMQ broker."""
     return require_service("RabbitMQ", TEST_AMQP_URL, 5672)
+
+
+#: Debian's Chromium, driven by Playwright for Python (no browser download; scripts/browser).
+CHROMIUM = Path("/usr/bin/chromium")
+#: Chromium's flags on this closed network (no background connections, no sandbox as root).
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium executable; skip locally when missing, fail under CI=true."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    message = f"{CHROMIUM} is not installed (scripts/browser installs it)"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: browser tests must run, not skip)")
+    pytest.skip(message)
