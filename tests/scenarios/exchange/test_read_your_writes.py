@@ -7,8 +7,8 @@ status notice sent back; ``updateStatus done`` takes each out of the list before
 
 from __future__ import annotations
 
-from tests.gateway.exchange.conftest import Node
-from tests.gateway.exchange.packages import document, edxml_id, status
+from tests.scenarios.exchange.conftest import Node
+from tests.scenarios.exchange.packages import document, edxml_id, status
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 ROUNDS = 200

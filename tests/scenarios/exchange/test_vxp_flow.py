@@ -11,8 +11,8 @@ import pytest
 from connectors.vxp.errors import VxpFailure
 from connectors.vxp.models import ReceivedEdoc, SentEdoc
 from edxml import Priority
-from tests.gateway.exchange.conftest import Node, eventually
-from tests.gateway.exchange.packages import document, edxml_id, status
+from tests.scenarios.exchange.conftest import Node, eventually
+from tests.scenarios.exchange.packages import document, edxml_id, status
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 

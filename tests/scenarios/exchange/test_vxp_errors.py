@@ -12,8 +12,8 @@ import pytest
 
 from connectors.vxp.errors import VxpFailure
 from connectors.vxp.protocol import build_sign_header, format_timestamp, hash_file, sign
-from tests.gateway.exchange.conftest import Node, eventually, node_settings, start_node
-from tests.gateway.exchange.packages import document, status
+from tests.scenarios.exchange.conftest import Node, eventually, node_settings, start_node
+from tests.scenarios.exchange.packages import document, status
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 

@@ -22,9 +22,9 @@ from gateway.core.model import DeliveryState
 from gateway.store.repository import SqlStore
 from gateway.store.tables import DocumentRow
 from gateway.workers.puller import Puller
-from tests.gateway.axes.nodes import REMOTE, REMOTE2, SENDER, Axes, three_nodes
-from tests.gateway.exchange.conftest import eventually
-from tests.gateway.exchange.packages import document
+from tests.scenarios.axes.nodes import REMOTE, REMOTE2, SENDER, Axes, three_nodes
+from tests.scenarios.exchange.conftest import eventually
+from tests.scenarios.exchange.packages import document
 
 SENDER_SECRET = "secret-sender"
 RECEIVERS = {REMOTE: "secret-remote", REMOTE2: "secret-remote2"}

@@ -11,7 +11,7 @@ import pytest
 from edxml import Priority
 from edxml.model import BusinessDocType
 from gateway.core.model import DeliveryState, DocumentTrace
-from tests.gateway.axes.nodes import (
+from tests.scenarios.axes.nodes import (
     LOCAL,
     REMOTE,
     REMOTE2,
@@ -19,8 +19,8 @@ from tests.gateway.axes.nodes import (
     Axes,
     three_nodes,
 )
-from tests.gateway.exchange.conftest import Node, eventually
-from tests.gateway.exchange.packages import document, edxml_id, status
+from tests.scenarios.exchange.conftest import Node, eventually
+from tests.scenarios.exchange.packages import document, edxml_id, status
 
 SECRETS = {
     SENDER: "secret-sender",

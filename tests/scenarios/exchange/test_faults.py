@@ -7,14 +7,14 @@ from pathlib import Path
 
 from connectors.bus import Message, PublishFailed
 from gateway.core.errors import StoreUnavailable
-from tests.gateway.exchange.conftest import (
+from tests.scenarios.exchange.conftest import (
     Node,
     drop_services,
     eventually,
     node_settings,
     start_node,
 )
-from tests.gateway.exchange.packages import document
+from tests.scenarios.exchange.packages import document
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 

@@ -16,8 +16,8 @@ from connectors.vxp.client import VxpClient
 from edxml import Priority
 from gateway.core.clock import VN_TZ, FrozenClock
 from gateway.runtime import open_runtime
-from tests.gateway.exchange.conftest import Node, eventually, node_settings, start_node
-from tests.gateway.exchange.packages import document, edxml_id, status
+from tests.scenarios.exchange.conftest import Node, eventually, node_settings, start_node
+from tests.scenarios.exchange.packages import document, edxml_id, status
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 

@@ -13,8 +13,8 @@ from connectors.vxp.client import VxpClient
 from connectors.vxp.errors import VxpFailure, VxpParamError
 from gateway.core.clock import VN_TZ
 from gateway.core.model import DeliveryState
-from tests.gateway.exchange.conftest import Node, eventually, node_settings, start_node
-from tests.gateway.exchange.packages import document
+from tests.scenarios.exchange.conftest import Node, eventually, node_settings, start_node
+from tests.scenarios.exchange.packages import document
 
 SENDER, RECEIVER = "000.00.00.H14", "000.00.00.H41"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from edxml import BusinessDocType
 from edxml.model import ReceiverType
 from gateway.core.model import DeliveryState, EventKind
-from tests.gateway.exchange.conftest import Node, eventually
-from tests.gateway.exchange.packages import document, edxml_id
+from tests.scenarios.exchange.conftest import Node, eventually
+from tests.scenarios.exchange.packages import document, edxml_id
 
 H14, H41 = "000.00.00.H14", "000.00.00.H41"
 

@@ -25,7 +25,7 @@ from gateway.core.secrets import SecretBox
 from gateway.core.systems import SystemAdmin
 from gateway.settings import Settings
 from tests.conftest import TEST_AMQP_URL
-from tests.gateway.exchange.conftest import Node, drop_services, node_settings
+from tests.scenarios.exchange.conftest import Node, drop_services, node_settings
 
 #: The provincial nodes as systems of the national node.
 CAO_BANG, LANG_SON = "node-h14", "node-h37"

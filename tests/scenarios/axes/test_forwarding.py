@@ -15,8 +15,8 @@ from gateway.core.model import DeliveryState
 from gateway.core.secrets import SecretBox
 from gateway.core.systems import SystemAdmin
 from gateway.settings import Settings
-from tests.gateway.exchange.conftest import Node, eventually, node_settings
-from tests.gateway.exchange.packages import document
+from tests.scenarios.exchange.conftest import Node, eventually, node_settings
+from tests.scenarios.exchange.packages import document
 
 #: Cao Bằng's node at the national node, and Lạng Sơn's.
 CAO_BANG, LANG_SON = "node-h14", "node-h37"
