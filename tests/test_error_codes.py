@@ -171,6 +171,20 @@ def test_docs_errors_md_is_the_registry() -> None:
     assert _doc_table() == render_table()
 
 
+def test_the_exchange_summary_agrees_with_the_rows() -> None:
+    """Each code named in docs/exchange.md's ErrorCode summary has that ErrorCode in its row."""
+    text = (ROOT / "docs" / "exchange.md").read_text(encoding="utf-8")
+    section = text.split("## VXP ErrorCode mapping", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (.*) \|$", section, flags=re.MULTILINE)
+    assert len(rows) == 10
+    wrong = []
+    for value, cell in rows:
+        for code in re.findall(r"`([A-Z][A-Z0-9_]*[A-Z0-9])`", cell):
+            if code not in CODES or CODES[code].vxp != value:
+                wrong.append(f"{code} listed under {value}")
+    assert not wrong, wrong
+
+
 def _write_doc() -> None:
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN, 1)
