@@ -28,8 +28,6 @@ CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 FINDING = re.compile(r"^(?:EDXML|STATUS)_[A-Z0-9_]+$")
 #: Callables that are no exception class but take an error code, and the index of that argument.
 ANSWERS: dict[str, int] = {"ApiError": 1, "error_response": 1, "fail": 0}
-#: Values whose ``code=`` is an error code raised later (a recipient's plan becomes a refusal).
-CARRIERS = frozenset({"RecipientPlan"})
 _ROOT_EXCEPTIONS = frozenset({"Exception", "ValueError", "RuntimeError", "LookupError"})
 
 
@@ -43,14 +41,11 @@ class Site:
     dynamic: bool = False
 
 
-def _files() -> list[Path]:
-    return [path for room in ROOMS for path in sorted((ROOT / room).rglob("*.py"))]
-
-
-def _trees() -> list[tuple[str, ast.Module]]:
+def _trees(root: Path = ROOT) -> list[tuple[str, ast.Module]]:
+    files = [path for room in ROOMS for path in sorted((root / room).rglob("*.py"))]
     return [
-        (path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
-        for path in _files()
+        (path.relative_to(root).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
+        for path in files
     ]
 
 
@@ -132,9 +127,9 @@ def _site(node: ast.expr, where: str, callee: str) -> Site | None:
     return None
 
 
-def code_sites() -> list[Site]:
-    """Every site where the project writes an error code."""
-    trees = _trees()
+def code_sites(root: Path = ROOT) -> list[Site]:
+    """Every site where the project (or a tree like it at ``root``) writes an error code."""
+    trees = _trees(root)
     errors = exception_classes(trees)
     sites: list[Site] = []
     for path, tree in trees:
@@ -155,7 +150,7 @@ def code_sites() -> list[Site]:
                         add(item.value, item.lineno, node.name)
             elif isinstance(node, ast.Call):
                 callee = _name(node.func)
-                if callee in errors or callee in CARRIERS:
+                if callee in errors:
                     for keyword in node.keywords:
                         if keyword.arg == "code":
                             add(keyword.value, node.lineno, callee)
@@ -180,7 +175,7 @@ def other_code_keywords() -> list[Site]:
         scope = _scopes(tree)
         for node in ast.walk(tree):
             callee = _name(node.func) if isinstance(node, ast.Call) else ""
-            if isinstance(node, ast.Call) and callee not in errors | CARRIERS:
+            if isinstance(node, ast.Call) and callee not in errors:
                 for keyword in node.keywords:
                     if keyword.arg == "code":
                         for text in _strings(keyword.value, scope[keyword.value]):
@@ -188,3 +183,19 @@ def other_code_keywords() -> list[Site]:
                             if site is not None:
                                 sites.append(site)
     return sites
+
+
+def computed_code_keywords() -> list[tuple[str, str]]:
+    """``code=`` values of error constructors that are no visible string: (where, expression)."""
+    trees = _trees()
+    errors = exception_classes(trees)
+    found: list[tuple[str, str]] = []
+    for path, tree in trees:
+        scope = _scopes(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) in errors:
+                for keyword in node.keywords:
+                    value = keyword.value
+                    if keyword.arg == "code" and not list(_strings(value, scope[value])):
+                        found.append((f"{path}:{node.lineno}", ast.unparse(value)))
+    return found

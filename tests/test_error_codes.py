@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from gateway.api.errors import HTTP_CODES, exchange_status
 from gateway.api.health import COMPONENT_CODES
 from gateway.api.vxp.errors import error_code
 from gateway.core.errors import ExchangeError
-from tests.error_sources import ROOT, code_sites, other_code_keywords
+from tests.error_sources import ROOT, code_sites, computed_code_keywords, other_code_keywords
 
 DOC = ROOT / "docs" / "errors.md"
 BEGIN, END = "<!-- codes:begin -->", "<!-- codes:end -->"
@@ -85,6 +86,26 @@ def test_every_raised_code_has_a_row() -> None:
     assert not missing, "codes without a row in gateway/api/error_codes.py:\n" + "\n".join(missing)
 
 
+def test_a_new_code_without_a_row_is_reported(tmp_path: Path) -> None:
+    """A code raised in a new module, by keyword, f-string or class attribute, is found."""
+    module = tmp_path / "gateway" / "core" / "fresh.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(
+        "class FreshError(Exception):\n"
+        "    code = 'FRESH_BASE'\n"
+        "def f(n):\n"
+        "    code = 'FRESH_A' if n else 'FRESH_B'\n"
+        "    raise FreshError('x', code=code)\n"
+        "def g(n):\n"
+        "    raise FreshError('x', code=f'FRESH_{n}')\n",
+        encoding="utf-8",
+    )
+    sites = code_sites(tmp_path)
+    assert {site.code for site in sites if not site.dynamic} == {"FRESH_BASE", "FRESH_A", "FRESH_B"}
+    assert [site.code for site in sites if site.dynamic] == ["f'FRESH_{n}'"]
+    assert not {site.code for site in sites} & set(CODES)
+
+
 def test_the_scan_finds_the_codes_of_every_package() -> None:
     """The scan sees class codes, keyword codes, API answers and edxml findings of each package."""
     found = {site.code for site in code_sites()}
@@ -108,6 +129,14 @@ def test_dynamic_codes_are_listed_with_a_reason() -> None:
     found = {site.code for site in code_sites() + other_code_keywords() if site.dynamic}
     assert found == set(DYNAMIC)
     assert all(reason.strip() for reason in DYNAMIC.values())
+
+
+def test_computed_codes_are_passed_on_from_coded_errors() -> None:
+    """A ``code=`` that is no literal passes on the code of an error or finding already scanned."""
+    found = computed_code_keywords()
+    assert found, "the scan should see the refusals that pass on an edxml code"
+    other = [f"{where}: code={value}" for where, value in found if not value.endswith(".code")]
+    assert not other, other
 
 
 def test_other_code_keywords_are_no_error_codes() -> None:
