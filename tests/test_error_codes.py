@@ -17,7 +17,7 @@ from gateway.api.error_codes import CODES
 from gateway.api.errors import HTTP_CODES, exchange_status
 from gateway.api.health import COMPONENT_CODES
 from gateway.api.vxp.errors import error_code
-from gateway.core.errors import ExchangeError
+from gateway.core.errors import AuthError, ExchangeError, NotFound
 from tests.error_sources import ROOT, code_sites, computed_code_keywords, other_code_keywords
 
 DOC = ROOT / "docs" / "errors.md"
@@ -182,9 +182,11 @@ def test_both_apis_answer_each_code_from_its_row(code: str) -> None:
 
 
 def test_an_unmapped_code_is_not_silently_mapped_by_a_prefix() -> None:
-    """A code with no row is no prefix match: it answers the defaults the scan test guards."""
+    """A code with no row matches no prefix: VXP answers 20, HTTP its class's own code's status."""
     assert error_code("AUTH_NOT_A_CODE") == "20"
     assert exchange_status(ExchangeError("x", code="EDXML_NOT_A_CODE")) == 422
+    assert exchange_status(NotFound("x", code="NOT_A_CODE")) == 404
+    assert exchange_status(AuthError("x", code="NOT_A_CODE")) == 401
 
 
 def test_http_tables_agree_with_the_rows() -> None:

@@ -4,7 +4,7 @@ One row per code (docs/errors.md is the same table, and tests/test_error_codes.p
 every code raised anywhere in edxml, identifiers, connectors and gateway has a row and that the doc
 matches). :mod:`gateway.api.errors` reads the HTTP status of the native API from here,
 :mod:`gateway.api.vxp.errors` the VXP ``ErrorCode``; there are no prefix rules: a code without a
-row is a bug the test reports, and at run time it answers the caller's default (422 / ``20``).
+row is a bug the test reports; at run time it answers like its class's own code (HTTP) or ``20``.
 
 ``http`` is the status of the native API; the VXP API answers every FAIL with HTTP 200 and the
 ``vxp`` ErrorCode (vxp-api.md §6). Codes marked internal are never the code of an answer (the

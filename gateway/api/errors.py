@@ -154,15 +154,20 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
 
 
 async def _identifier_error(request: Request, exc: IdentifierError) -> JSONResponse:
-    status = http_status(exc.code)
+    status = http_status(exc.code, default=http_status(type(exc).code))
     return error_response(
         status, exc.code, exc.message, field=exc.field, request_id=_request_id(request)
     )
 
 
 def exchange_status(exc: ExchangeError) -> int:
-    """The HTTP status of an exchange error: its code's row in the registry (422 when none)."""
-    return http_status(exc.code)
+    """The HTTP status of an exchange error: its code's row in the registry.
+
+    A code with no row (a bug tests/test_error_codes.py reports) answers like its class's own
+    code, e.g. 404 for a :class:`NotFound`, so that a missing row never turns a refusal into a
+    success-looking or server-error status.
+    """
+    return http_status(exc.code, default=http_status(type(exc).code))
 
 
 def _findings(exc: ExchangeError) -> list[PackageFinding] | None:
