@@ -10,7 +10,8 @@ Read by tests/test_error_codes.py. A code is collected from:
   the ``code`` of a refusal (gateway/core/accept/checks.py raises ``PackageRefused`` with
   ``errors[0].code``).
 
-A name is followed to its string constants (``code=code`` after ``code = "A" if x else "B"``).
+A name is followed to the string constants assigned to it in its function or module (``code=code``
+after ``code = "A" if x else "B"``).
 F-strings are returned apart: the test lists each one with a reason.
 """
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROOMS = ("edxml", "identifiers", "connectors", "gateway")
 CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 FINDING = re.compile(r"^(?:EDXML|STATUS)_[A-Z0-9_]+$")
-#: Callables that are no exception class but take an error code, and the index of that argument.
+#: Callables that take an error code positionally, and the index of that argument.
 ANSWERS: dict[str, int] = {"ApiError": 1, "error_response": 1, "fail": 0}
 _ROOT_EXCEPTIONS = frozenset({"Exception", "ValueError", "RuntimeError", "LookupError"})
 
