@@ -1,8 +1,8 @@
 """Errors and findings of the edXML library.
 
 Every problem carries a stable machine ``code`` (``EDXML_*``, ``STATUS_*``, ``SIGNATURE_*``) and the
-location of the offending element, so that the gateway can map it to a VXP ``ErrorCode`` or an HTTP
-response in one place.
+location of the offending element as its ``field``, so that the gateway can map it to a VXP
+``ErrorCode`` or an HTTP response in one place (docs/errors.md lists every code).
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ class Finding:
     path: str
     message: str
 
+    @property
+    def field(self) -> str:
+        """The location, under the name every error of the project uses for it."""
+        return self.path
+
     def as_dict(self) -> dict[str, str]:
         """Return the finding as a JSON-ready mapping."""
         return {
@@ -41,23 +46,45 @@ class Finding:
 
 
 class EdxmlError(Exception):
-    """Base of every error raised by the edxml package; carries a stable code and a location."""
+    """Base of every error raised by the edxml package.
+
+    The same shape as the other packages' errors (``code``, ``message``, ``field``, ``as_dict()``):
+    ``field`` is the location of the offending element (``/edXML/edXMLEnvelope``,
+    ``MessageHeader``...). ``path`` is kept as a read-only alias of ``field``.
+    """
 
     code = "EDXML_ERROR"
 
-    def __init__(self, message: str, *, path: str = "/", code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        path: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
-        self.path = path
+        # ``path=`` is the keyword of earlier releases; ``field=`` wins when both are given.
+        self.field: str = field if field is not None else (path if path is not None else "/")
         if code is not None:
             self.code = code
 
+    @property
+    def path(self) -> str:
+        """The former name of :attr:`field` (read-only alias)."""
+        return self.field
+
     def __str__(self) -> str:
-        return f"{self.code} at {self.path}: {self.message}"
+        return f"{self.code} at {self.field}: {self.message}"
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``field``)."""
+        return {"code": self.code, "message": self.message, "field": self.field}
 
     def as_finding(self) -> Finding:
         """Return this error as an error-severity finding."""
-        return Finding(self.code, Severity.ERROR, self.path, self.message)
+        return Finding(self.code, Severity.ERROR, self.field, self.message)
 
 
 class PackageRejected(EdxmlError):

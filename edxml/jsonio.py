@@ -104,20 +104,20 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
         return value
     if origin is list:
         if not isinstance(value, list):
-            raise BuildError("expected a list", path=path)
+            raise BuildError("expected a list", field=path)
         return [_convert(args[0], item, f"{path}[{i}]") for i, item in enumerate(value, 1)]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _object(hint, value, path)
     if hint is str:
         if isinstance(value, (dict, list)):
-            raise BuildError("expected text", path=path)
+            raise BuildError("expected text", field=path)
         return str(value)
     return value
 
 
 def _object(cls: type[Any], data: Any, path: str) -> Any:
     if not isinstance(data, Mapping):
-        raise BuildError(f"expected an object for {cls.__name__}", path=path)
+        raise BuildError(f"expected an object for {cls.__name__}", field=path)
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -131,20 +131,20 @@ def _object(cls: type[Any], data: Any, path: str) -> Any:
 
 def _attachment(data: Any, path: str, base_dir: Path) -> Attachment:
     if not isinstance(data, Mapping):
-        raise BuildError("expected an attachment object", path=path)
+        raise BuildError("expected an attachment object", field=path)
     if "base64" in data:
         try:
             raw = base64.b64decode(str(data["base64"]), validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise BuildError(f"invalid base64: {exc}", path=f"{path}/base64") from None
+            raise BuildError(f"invalid base64: {exc}", field=f"{path}/base64") from None
     elif "path" in data:
         file = base_dir / str(data["path"])
         try:
             raw = file.read_bytes()
         except OSError as exc:
-            raise BuildError(f"cannot read {file}: {exc.strerror}", path=f"{path}/path") from None
+            raise BuildError(f"cannot read {file}: {exc.strerror}", field=f"{path}/path") from None
     else:
-        raise BuildError("an attachment needs 'path' or 'base64'", path=path)
+        raise BuildError("an attachment needs 'path' or 'base64'", field=path)
     name = str(data.get("attachment_name") or Path(str(data.get("path", "file"))).name)
     return Attachment(
         content_id=str(data.get("content_id") or name),
@@ -158,17 +158,17 @@ def _attachment(data: Any, path: str, base_dir: Path) -> Attachment:
 def from_data(data: Any, *, base_dir: Path | None = None) -> Package:
     """Build a model from JSON data (``kind`` ``edoc`` or ``status``; see module docstring)."""
     if not isinstance(data, Mapping):
-        raise BuildError("expected a JSON object", path="/")
+        raise BuildError("expected a JSON object", field="/")
     kind = data.get("kind", "edoc")
     if kind == "status":
         return typing.cast(StatusPackage, _object(StatusPackage, data, ""))
     if kind != "edoc":
-        raise BuildError(f"kind must be 'edoc' or 'status', not {kind!r}", path="/kind")
+        raise BuildError(f"kind must be 'edoc' or 'status', not {kind!r}", field="/kind")
     fields = {k: v for k, v in data.items() if k != "attachments"}
     package = typing.cast(DocumentPackage, _object(DocumentPackage, fields, ""))
     attachments = data.get("attachments") or []
     if not isinstance(attachments, list):
-        raise BuildError("expected a list", path="/attachments")
+        raise BuildError("expected a list", field="/attachments")
     base = base_dir or Path.cwd()
     package.attachments = [
         _attachment(item, f"/attachments[{i}]", base) for i, item in enumerate(attachments, 1)

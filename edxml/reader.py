@@ -362,17 +362,17 @@ def read_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParsedPackage:
     notes = [_note(code, "/", message) for code, message in doc.notes]
     root = doc.root
     if local_name(root.tag) != "edXML":
-        raise NotEdxml(f"root element is {local_name(root.tag)!r}, expected 'edXML'", path="/")
+        raise NotEdxml(f"root element is {local_name(root.tag)!r}, expected 'edXML'", field="/")
     envelope = _Node(root).first("edXMLEnvelope")
     if envelope is None:
-        raise NotEdxml("edXMLEnvelope is missing", path="/edXML/edXMLEnvelope")
+        raise NotEdxml("edXMLEnvelope is missing", field="/edXML/edXMLEnvelope")
     header_el = _Node(envelope).first("edXMLHeader")
     if header_el is None:
-        raise NotEdxml("edXMLHeader is missing", path="/edXML/edXMLEnvelope/edXMLHeader")
+        raise NotEdxml("edXMLHeader is missing", field="/edXML/edXMLEnvelope/edXMLHeader")
     header = _Node(header_el)
     message = header.node("MessageHeader")
     if message is None:
-        raise NotEdxml("MessageHeader is missing", path="MessageHeader")
+        raise NotEdxml("MessageHeader is missing", field="MessageHeader")
     package: Package
     if message.first("StatusCode") is not None:
         package = _status(header, message)

@@ -832,14 +832,14 @@ def sign_package(data: bytes, signer: Signer, *, limits: Limits = DEFAULT_LIMITS
     if _locate(root):
         raise SignatureError(
             "the package is already signed; refusing to add a second signature",
-            path="/edXML/edXMLEnvelope/edXMLHeader/Signature",
+            field="/edXML/edXMLEnvelope/edXMLHeader/Signature",
             code="SIGNATURE_PRESENT",
         )
     headers = [el for el in root.iter() if local_name(el.tag) == "edXMLHeader"]
     if len(headers) != 1:
         raise SignatureError(
             f"expected exactly one edXMLHeader, found {len(headers)}",
-            path="/edXML/edXMLEnvelope/edXMLHeader",
+            field="/edXML/edXMLEnvelope/edXMLHeader",
             code="SIGNATURE_NO_HEADER",
         )
     if any(code == "EDXML_NAMESPACE" for code, _ in doc.notes):

@@ -91,9 +91,9 @@ def append_trace(
     naive timestamp or a package whose header cannot be located unambiguously.
     """
     if timestamp.tzinfo is None:
-        raise BuildError("trace timestamp must be timezone-aware", path="TraceHeader/Timestamp")
+        raise BuildError("trace timestamp must be timezone-aware", field="TraceHeader/Timestamp")
     if not organ_id or any(ord(ch) < 0x20 for ch in organ_id):
-        raise BuildError("trace OrganId must be a non-empty code", path="TraceHeader/OrganId")
+        raise BuildError("trace OrganId must be a non-empty code", field="TraceHeader/OrganId")
     stamp = timestamp.astimezone(VN_TZ).strftime(TIMESTAMP_FORMAT)
     doc = doc if doc is not None else read_xml(data, limits)
     newline = b"\r\n" if b"\r\n" in data[: min(len(data), 4096)] else b"\n"
@@ -101,7 +101,7 @@ def append_trace(
 
     header = next((el for el in doc.root.iter() if local_name(el.tag) == "edXMLHeader"), None)
     if header is None:
-        raise NotEdxml("edXMLHeader is missing", path="/edXML/edXMLEnvelope/edXMLHeader")
+        raise NotEdxml("edXMLHeader is missing", field="/edXML/edXMLEnvelope/edXMLHeader")
     trace_list = next((el for el in header if local_name(el.tag) == "TraceHeaderList"), None)
 
     if trace_list is not None:
@@ -112,7 +112,7 @@ def append_trace(
             opens = _markup_positions(data, doc.start, limit, b"<" + qname)
             if len(closes) != len(traces) or len(opens) != len(traces):
                 raise BuildError(
-                    "cannot locate TraceHeader entries unambiguously", path="TraceHeaderList"
+                    "cannot locate TraceHeader entries unambiguously", field="TraceHeaderList"
                 )
             at = data.find(b">", closes[-1]) + 1
             prefix = traces[-1].prefix or ""
@@ -121,7 +121,7 @@ def append_trace(
         qname = _qname(trace_list).encode()
         opens = _markup_positions(data, doc.start, limit, b"<" + qname)
         if len(opens) != 1:
-            raise BuildError("cannot locate TraceHeaderList unambiguously", path="TraceHeaderList")
+            raise BuildError("cannot locate TraceHeaderList unambiguously", field="TraceHeaderList")
         tag_end = data.find(b">", opens[0])
         if data[tag_end - 1 : tag_end] == b"/":  # <TraceHeaderList/>: expand it in place
             prefix = trace_list.prefix or ""
@@ -142,12 +142,12 @@ def append_trace(
     # No TraceHeaderList (status packages): add one right after the MessageHeader.
     message = next((el for el in header if local_name(el.tag) == "MessageHeader"), None)
     if message is None:
-        raise NotEdxml("MessageHeader is missing", path="MessageHeader")
+        raise NotEdxml("MessageHeader is missing", field="MessageHeader")
     qname = _qname(message).encode()
     closes = _markup_positions(data, doc.start, limit, b"</" + qname)
     opens = _markup_positions(data, doc.start, limit, b"<" + qname)
     if len(closes) != 1 or len(opens) != 1:
-        raise BuildError("cannot locate MessageHeader unambiguously", path="MessageHeader")
+        raise BuildError("cannot locate MessageHeader unambiguously", field="MessageHeader")
     prefix = message.prefix or ""
     p = f"{prefix}:" if prefix else ""
     indent = _indent_before(data, opens[0])

@@ -41,7 +41,7 @@ Value = str | int | date | datetime | Enum | None
 def _text(value: Value, path: str) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise BuildError("timestamp must be timezone-aware", path=path)
+            raise BuildError("timestamp must be timezone-aware", field=path)
         return value.astimezone(VN_TZ).strftime(TIMESTAMP_FORMAT)
     if isinstance(value, date):
         return value.strftime(DATE_FORMAT)
@@ -49,7 +49,7 @@ def _text(value: Value, path: str) -> str:
         value = value.value
     text = str(value)
     if _FORBIDDEN.search(text):
-        raise BuildError("text contains characters XML 1.0 cannot carry", path=path)
+        raise BuildError("text contains characters XML 1.0 cannot carry", field=path)
     return text.translate(_ESCAPES)
 
 
@@ -298,7 +298,9 @@ def _document(out: _Out, pkg: DocumentPackage) -> None:
         if payload.source.find(b"<", payload.start, payload.end) >= 0 or (
             payload.source.find(b"&", payload.start, payload.end) >= 0
         ):
-            raise BuildError("attachment text is not base64", path=f"{path}/ContentTransferEncoded")
+            raise BuildError(
+                "attachment text is not base64", field=f"{path}/ContentTransferEncoded"
+            )
         out.inline(3, "ContentTransferEncoded", payload.view())
         out.line(2, "</Attachment>")
     out.line(1, "</AttachmentEncoded>")

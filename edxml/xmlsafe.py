@@ -155,7 +155,7 @@ def _check_declaration(data: bytes, start: int) -> None:
         raise EncodingRejected(
             f"declared encoding {enc.group(1).decode('ascii')!r}; UTF-8 is required "
             "(TCVN 6909:2001)",
-            path="/?xml",
+            field="/?xml",
         )
 
 
@@ -186,7 +186,7 @@ def _check_markup_declarations(view: bytes, start: int) -> None:
             what = head.split(b" ")[0].decode("ascii", "replace") or "declaration"
             raise ForbiddenConstruct(
                 f"markup declaration <!{what} is not allowed (no DTD, no entities)",
-                path="/!DOCTYPE",
+                field="/!DOCTYPE",
                 code="EDXML_DTD",
             )
 
@@ -311,7 +311,7 @@ def _check_shape(root: etree._Element, limits: Limits, parsed_bytes: int) -> Non
     # C-level checks (XPath, tag-filtered iteration): no Python walk over the tree.
     if next(root.iter(f"{_XINCLUDE}*"), None) is not None:
         # Never processed, but refused outright: nothing in edXML needs inclusion.
-        raise ForbiddenConstruct("XInclude is not allowed", path="include")
+        raise ForbiddenConstruct("XInclude is not allowed", field="include")
     if _deeper_than(limits.max_depth)(root):
         raise TooLarge(f"nesting deeper than {limits.max_depth} levels", code="EDXML_TOO_DEEP")
     if parsed_bytes // _MIN_NODE_BYTES <= limits.max_elements:
@@ -356,7 +356,7 @@ def read_xml(
             # Not a lifted payload: a huge header is refused rather than parsed with huge_tree.
             raise TooLarge(
                 f"package header is {len(header)} bytes; the limit is {limits.max_header_bytes}",
-                path="/edXML/edXMLEnvelope",
+                field="/edXML/edXMLEnvelope",
             )
         _check_markup_declarations(header, 0)
         parsed_bytes = len(header)
@@ -374,7 +374,7 @@ def read_xml(
         root = _parse(data[start:] if start else data, huge=True, notes=notes)
 
     if root.getroottree().docinfo.internalDTD is not None:
-        raise ForbiddenConstruct("DOCTYPE is not allowed", path="/!DOCTYPE", code="EDXML_DTD")
+        raise ForbiddenConstruct("DOCTYPE is not allowed", field="/!DOCTYPE", code="EDXML_DTD")
     _check_shape(root, limits, parsed_bytes)
     return XmlDocument(
         root=root, source=data, start=start, notes=notes, _marker=marker, _spans=spans

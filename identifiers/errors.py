@@ -12,7 +12,11 @@ from typing import Self
 
 
 class IdentifierError(Exception):
-    """Base of every error raised by the identifiers package."""
+    """Base of every error raised by the identifiers package.
+
+    The same shape as the other packages' errors: ``code``, ``message``, ``field``, ``as_dict()``;
+    ``location`` says where in an imported file.
+    """
 
     code = "AGENCY_ERROR"
 
@@ -31,8 +35,12 @@ class IdentifierError(Exception):
         """Return a copy of this error that says where in an imported file it was found."""
         return type(self)(self.message, field=self.field, location=location)
 
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the error as a JSON-ready mapping (code, message, field, location)."""
+        return self.to_dict()
+
     def to_dict(self) -> dict[str, str | None]:
-        """Return the error as a JSON-ready mapping."""
+        """Return the error as a JSON-ready mapping (the name the identifiers package uses)."""
         return {
             "code": self.code,
             "field": self.field,

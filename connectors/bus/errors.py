@@ -10,13 +10,18 @@ from __future__ import annotations
 
 
 class BusError(Exception):
-    """Base of every error raised by the bus; carries a stable code."""
+    """Base of every error raised by the bus; carries a stable code.
+
+    The same shape as the other packages' errors: ``code``, ``message``, ``field`` (the topic or
+    header to blame, when there is one), ``as_dict()``.
+    """
 
     code = "BUS_ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
         if code is not None:
             self.code = code
 
@@ -24,8 +29,12 @@ class BusError(Exception):
         return f"{self.code}: {self.message}"
 
     def to_dict(self) -> dict[str, str]:
-        """Return the error as a JSON-ready mapping."""
+        """Return the error as a JSON-ready mapping (code and message: the bus's log form)."""
         return {"code": self.code, "message": self.message}
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``field``)."""
+        return {"code": self.code, "message": self.message, "field": self.field}
 
 
 class MessageInvalid(BusError, ValueError):

@@ -20,7 +20,10 @@ _REASON = re.compile(r"([A-Z][A-Z0-9_]*[A-Z0-9])(?: \[[^\]]*\])?:")
 
 
 class VxpError(Exception):
-    """Base of every error of the VXP package; carries a stable ``code`` and the offending field."""
+    """Base of every error of the VXP package; carries a stable ``code`` and the offending field.
+
+    The same shape as the other packages' errors: ``code``, ``message``, ``field``, ``as_dict()``.
+    """
 
     code = "VXP_ERROR"
 
@@ -34,6 +37,10 @@ class VxpError(Exception):
     def __str__(self) -> str:
         where = f" ({self.field})" if self.field else ""
         return f"{self.code}{where}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``field``)."""
+        return {"code": self.code, "message": self.message, "field": self.field}
 
 
 class VxpRequestError(VxpError):

@@ -15,7 +15,8 @@ Every rejection carries the body of :class:`schemas.errors.ErrorBody` with a sta
 - ``INTERNAL`` (500): anything unexpected; the response says nothing of the cause, the log line
   (with the same request id) says everything.
 
-The VXP-compatible API maps the same errors to its own ``ErrorCode`` values in its own module.
+The status of every code is its row in :mod:`gateway.api.error_codes` (docs/errors.md lists them);
+the VXP-compatible API reads its ``ErrorCode`` values from the same rows in its own module.
 """
 
 from __future__ import annotations
@@ -29,16 +30,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ExceptionHandler
 
-from gateway.core.errors import (
-    AuthError,
-    BadRequest,
-    ExchangeError,
-    NotAllowed,
-    NotFound,
-    PackageRefused,
-    RecipientRefused,
-    StoreUnavailable,
-)
+from gateway.api.error_codes import http_status
+from gateway.core.errors import ExchangeError, PackageRefused, RecipientRefused
 from identifiers import IdentifierError
 from schemas.errors import ErrorBody, ErrorDetail, PackageFinding
 
@@ -55,30 +48,6 @@ HTTP_CODES: dict[int, str] = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "TOO_MANY_REQUESTS",
     503: "UNAVAILABLE",
-}
-#: HTTP status of each coded error of the identifiers package; unlisted codes answer 422.
-IDENTIFIER_STATUS: dict[str, int] = {
-    "AGENCY_UNKNOWN": 404,
-    "AGENCY_DUPLICATE": 409,
-    "AGENCY_IN_USE": 409,
-    "AGENCY_SUCCESSION_CYCLE": 409,
-    "AGENCY_SUCCESSION_TOO_LONG": 409,
-}
-#: HTTP status of each class of exchange error (the most specific class listed wins).
-EXCHANGE_STATUS: dict[type[ExchangeError], int] = {
-    AuthError: 401,
-    NotAllowed: 403,
-    NotFound: 404,
-    BadRequest: 422,
-    PackageRefused: 422,
-    RecipientRefused: 422,
-    StoreUnavailable: 503,
-}
-#: Codes whose HTTP status differs from their class's (checked first).
-EXCHANGE_CODE_STATUS: dict[str, int] = {
-    "EDXML_TOO_LARGE": 413,
-    "CALENDAR_OVERRIDE_EXISTS": 409,
-    "DOCUMENT_REPEAT_CONFLICT": 409,
 }
 # Where a request parameter came from, as FastAPI puts it first in an error's ``loc``.
 _SOURCES = {
@@ -185,20 +154,20 @@ async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
 
 
 async def _identifier_error(request: Request, exc: IdentifierError) -> JSONResponse:
-    status = IDENTIFIER_STATUS.get(exc.code, 422)
+    status = http_status(exc.code, default=http_status(type(exc).code))
     return error_response(
         status, exc.code, exc.message, field=exc.field, request_id=_request_id(request)
     )
 
 
 def exchange_status(exc: ExchangeError) -> int:
-    """The HTTP status of an exchange error: by code, else by class (422 when unlisted)."""
-    if exc.code in EXCHANGE_CODE_STATUS:
-        return EXCHANGE_CODE_STATUS[exc.code]
-    for klass in type(exc).__mro__:
-        if klass in EXCHANGE_STATUS:
-            return EXCHANGE_STATUS[klass]
-    return 422
+    """The HTTP status of an exchange error: its code's row in the registry.
+
+    A code with no row (a bug tests/test_error_codes.py reports) answers like its class's own
+    code, e.g. 404 for a :class:`NotFound`, so that a missing row never turns a refusal into a
+    success-looking or server-error status.
+    """
+    return http_status(exc.code, default=http_status(type(exc).code))
 
 
 def _findings(exc: ExchangeError) -> list[PackageFinding] | None:

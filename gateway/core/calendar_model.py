@@ -17,6 +17,7 @@ class CalendarError(ValueError):
     Codes: ``CALENDAR_FORMAT`` (a bad override row, session or schedule), ``CALENDAR_RANGE``
     (an instant outside the supported years), ``CALENDAR_NAIVE_TIME`` (an instant without a
     time zone), ``CALENDAR_NO_SESSION`` (no working session for years), ``CALENDAR_NEGATIVE``.
+    The same shape as the other packages' errors: ``code``, ``message``, ``field``, ``as_dict()``.
     """
 
     code = "CALENDAR"
@@ -30,6 +31,10 @@ class CalendarError(ValueError):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``field``)."""
+        return {"code": self.code, "message": self.message, "field": self.field}
 
 
 def _format(clock: time) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 
 class ExchangeError(Exception):
-    """Base class: a request the node refuses, with a stable machine code."""
+    """Base class: a request the node refuses, with a stable machine code.
+
+    The same shape as the libraries' errors: ``code``, ``message``, ``field``, ``as_dict()``.
+    """
 
     code = "EXCHANGE"
 
@@ -23,6 +26,10 @@ class ExchangeError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``field``)."""
+        return {"code": self.code, "message": self.message, "field": self.field}
 
 
 class AuthError(ExchangeError):

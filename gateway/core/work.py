@@ -43,7 +43,10 @@ class WorkInvalid(ValueError):
     """A work message whose body cannot be read: poison, dead-lettered at once."""
 
     def __init__(self, topic: Topic, detail: str) -> None:
+        # One code per topic (``FORWARD_MESSAGE_INVALID``...): tests/test_error_codes.py lists it.
         self.code = f"{topic.value.upper()}_MESSAGE_INVALID"
+        self.message = detail
+        self.field: str | None = None
         super().__init__(f"{self.code}: {detail}")
 
 

@@ -88,7 +88,7 @@ def check_package(data: bytes, messagetype: MessageType, config: AcceptConfig) -
     try:
         parsed = read_package(data, limits)
     except EdxmlError as exc:
-        raise PackageRefused(str(exc), code=exc.code, field=getattr(exc, "path", None)) from exc
+        raise PackageRefused(str(exc), code=exc.code, field=exc.field) from exc
     pkg = parsed.package
     want = StatusPackage if messagetype is MessageType.STATUS else DocumentPackage
     if not isinstance(pkg, want):
@@ -106,7 +106,7 @@ def check_package(data: bytes, messagetype: MessageType, config: AcceptConfig) -
         raise PackageRefused(
             shown + more,
             code=errors[0].code,
-            field=errors[0].path,
+            field=errors[0].field,
             findings=[f.as_dict() for f in errors],
         )
     infos: tuple[AttachmentInfo, ...] = ()
