@@ -36,9 +36,9 @@ from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
-from gateway.calendar_data import load_calendar
-from gateway.core.calendar import BusinessCalendar
-from gateway.core.clock import VN_TZ
+from business_calendar import VN_TZ
+from business_calendar.calendar import BusinessCalendar
+from business_calendar.table import load_calendar
 
 TARGET = 200_000
 FIRST, LAST = date(2024, 1, 1), date(2026, 12, 31)

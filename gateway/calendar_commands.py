@@ -67,7 +67,7 @@ def add_calendar_commands(
 
     def with_calendar(action: Callable[[Any, Any], Awaitable[None]]) -> None:
         """Run ``action(calendar_admin, store)`` on the configured database."""
-        from gateway.core.calendar import CalendarError
+        from business_calendar.calendar import CalendarError
         from gateway.core.clock import SystemClock
         from gateway.logging import configure_logging
         from gateway.runtime import open_calendar, open_store

@@ -437,8 +437,8 @@ Hours = Annotated[
 
 def _calendar(table: Path | None, hours: str | None) -> Any:
     """The business calendar of the options; exit 2 with the coded error when it is refused."""
-    from gateway.calendar_data import load_calendar
-    from gateway.core.calendar import CalendarError
+    from business_calendar.calendar import CalendarError
+    from business_calendar.table import load_calendar
 
     try:
         return load_calendar(table, hours)
@@ -461,7 +461,7 @@ def calendar_legal_time(
     """Print the legal receipt time (ISO 8601, +07:00) of each instant, one per line."""
     import sys
 
-    from gateway.core.calendar import CalendarError
+    from business_calendar.calendar import CalendarError
     from gateway.core.clock import VN_TZ
 
     legal = _calendar(calendar, hours).legal_receipt_time

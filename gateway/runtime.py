@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from business_calendar.table import load_spec
 from connectors.bus import Bus, MemoryBus, RetryPolicy
 from connectors.vxp.client import VxpClient
 from edxml import Limits, Policy
 from edxml.trust import TrustStore
-from gateway.calendar_data import load_spec
 from gateway.core import work
 from gateway.core.accept import AcceptConfig
 from gateway.core.agencies import RegistryAdmin
@@ -78,7 +78,7 @@ async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> Ca
     """The node's business calendar: the override table (shipped, or ``calendar_file``), the
     office hours and the operators' rows in the database, built off the event loop.
 
-    Raises :class:`gateway.core.calendar.CalendarError` for a bad table or hours.
+    Raises :class:`business_calendar.calendar.CalendarError` for a bad table or hours.
     """
     spec = await asyncio.to_thread(load_spec, settings.calendar_file, settings.office_hours)
     stored = await store.calendar_overrides()

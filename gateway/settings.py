@@ -198,7 +198,7 @@ class Settings(BaseSettings):
     def _office_hours(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from gateway.calendar_data import parse_hours  # the syntax lives with the calendar
+        from business_calendar.table import parse_hours  # the syntax lives with the calendar
 
         parse_hours(value)  # CalendarError is a ValueError: reported with the variable's name
         return value.strip()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOMS = ("edxml", "identifiers", "connectors", "gateway")
+ROOMS = ("edxml", "identifiers", "business_calendar", "connectors", "gateway")
 CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 FINDING = re.compile(r"^(?:EDXML|STATUS)_[A-Z0-9_]+$")
 #: Callables that take an error code positionally, and the index of that argument.

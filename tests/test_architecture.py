@@ -15,6 +15,7 @@ STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 ALLOWED: dict[str, frozenset[str]] = {
     "edxml": frozenset({"edxml", "lxml", "signxml", "cryptography"}),
     "identifiers": frozenset({"identifiers"}),
+    "business_calendar": frozenset({"business_calendar", "holidays"}),
     "schemas": frozenset({"schemas", "pydantic"}),
     "connectors": frozenset({"connectors", "aio_pika", "aiormq", "httpx", "stamina", "edxml"}),
 }
@@ -84,5 +85,5 @@ def test_nothing_imports_gateway() -> None:
 
 def test_every_room_exists() -> None:
     """The five top-level packages of design.md exist and are importable packages."""
-    for room in ("gateway", "schemas", "edxml", "connectors", "identifiers"):
+    for room in ("gateway", "schemas", "edxml", "connectors", "identifiers", "business_calendar"):
         assert (ROOT / room / "__init__.py").is_file(), room

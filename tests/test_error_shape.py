@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from business_calendar.model import CalendarError
 from connectors.bus.errors import BusError, PublishRefused
 from connectors.vxp.errors import VxpError, VxpParamError
 from edxml.errors import EdxmlError, NotEdxml
-from gateway.core.calendar_model import CalendarError
 from gateway.core.errors import ExchangeError, PackageRefused
 from identifiers.errors import AgencyUnknown, IdentifierError
 

@@ -16,16 +16,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from business_calendar.calendar import CalendarError, Day
+from business_calendar.sessions import SUPPORTED_YEARS
 from gateway.api.dependencies import CallerDep, RuntimeDep
 from gateway.api.errors import ERROR_RESPONSES
 from gateway.api.native.views import AUTH_RESPONSES
-from gateway.core.calendar import CalendarError, Day
 from gateway.core.calendar_admin import checked_override, require_calendar_admin
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import BadRequest
 from gateway.core.legal import StoredOverride
 from gateway.core.model import System
-from gateway.core.session_index import SUPPORTED_YEARS
 from schemas.calendar import (
     CalendarDay,
     CalendarDays,

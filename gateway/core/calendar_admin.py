@@ -18,13 +18,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Protocol
 
-from gateway.core.calendar import BusinessCalendar, Override, OverrideKind
+from business_calendar.calendar import BusinessCalendar, Override, OverrideKind
+from business_calendar.sessions import SUPPORTED_YEARS
 from gateway.core.clock import Clock
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.legal import LegalTime, StoredOverride
 from gateway.core.model import System
 from gateway.core.permissions import require_admin
-from gateway.core.session_index import SUPPORTED_YEARS
 
 #: Confidences a row may carry (as in the override table's CSV).
 CONFIDENCES = ("high", "medium", "low")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from edxml import VN_TZ  # the one definition the node uses (Asia/Ho_Chi_Minh, no DST)
+# The business calendar's own object: the node's instants then take its fast path (same tzinfo).
+from business_calendar.model import VN_TZ
 
 __all__ = ["VN_TZ", "Clock", "FrozenClock", "SystemClock"]
 

@@ -30,17 +30,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
+from business_calendar.calendar import BusinessCalendar, CalendarError, Override
+from business_calendar.sessions import SUPPORTED_YEARS
+from business_calendar.spec import CalendarSpec
+from business_calendar.spec import build_calendar as build_spec_calendar
 from edxml import StatusCode
-from gateway.core.calendar import (
-    DEFAULT_SESSIONS,
-    BusinessCalendar,
-    CalendarError,
-    Override,
-    Schedule,
-    Session,
-)
 from gateway.core.clock import VN_TZ
 from gateway.core.model import (
     CopyLegal,
@@ -49,8 +45,6 @@ from gateway.core.model import (
     DocumentLegal,
     MessageType,
 )
-from gateway.core.session_index import SUPPORTED_YEARS
-from gateway.core.statutory import StatutoryDays, vietnam_statutory
 
 #: Statuses that notify receipt (01 received, 03 accepted; NĐ 30/2020 Art. 21(2)(c)).
 NOTICE_CODES = frozenset({StatusCode.INBOX.value, StatusCode.ACCEPTED.value})
@@ -58,18 +52,6 @@ NOTICE_CODES = frozenset({StatusCode.INBOX.value, StatusCode.ACCEPTED.value})
 DONE_CODE = StatusCode.FINISHED.value
 #: Copies that no longer await processing: never overdue.
 _NOT_PENDING = frozenset({DeliveryState.FAILED, DeliveryState.REMOVED})
-
-
-@dataclass(frozen=True)
-class CalendarSpec:
-    """What the node's calendar is built from, besides the operators' rows in the database:
-    the office hours and the override table (shipped, or ``GATEWAY_CALENDAR_FILE``)."""
-
-    sessions: tuple[Session, ...] = DEFAULT_SESSIONS
-    schedules: tuple[Schedule, ...] = ()
-    table: tuple[Override, ...] = ()
-    label: str = "VN"
-    statutory: Callable[[int], StatutoryDays] | None = vietnam_statutory
 
 
 @dataclass(frozen=True)
@@ -84,25 +66,9 @@ class StoredOverride:
 def build_calendar(
     spec: CalendarSpec, stored: Sequence[StoredOverride] = (), *, warm: datetime | None = None
 ) -> BusinessCalendar:
-    """The calendar of ``spec`` with the stored rows, which win over the table's for their date.
-
-    Blocking (the version takes 50–160 ms): call it off the event loop. ``warm`` precomputes the
-    sessions around that instant, so the first legal times asked after a rebuild are fast.
-    """
-    rows = {row.day: row for row in spec.table}
-    rows.update((row.override.day, row.override) for row in stored)
-    calendar = BusinessCalendar(
-        spec.sessions,
-        schedules=spec.schedules,
-        overrides=rows.values(),
-        statutory=spec.statutory,
-        label=spec.label,
-    )
-    _ = calendar.version
-    if warm is not None:
-        calendar.business_minutes(warm - timedelta(days=7), warm + timedelta(days=7))
-        calendar.legal_receipt_time(warm)
-    return calendar
+    """The calendar of ``spec`` with the operators' stored rows, which win over the table's for
+    their date (blocking: :func:`business_calendar.build_calendar`)."""
+    return build_spec_calendar(spec, (row.override for row in stored), warm=warm)
 
 
 class LegalTime:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.core.calendar import Override, OverrideKind
+from business_calendar.calendar import Override, OverrideKind
 from gateway.core.errors import NotAllowed
 from gateway.core.legal import DONE_CODE, NOTICE_CODES, StoredOverride
 from gateway.core.model import CopyLegal, DocumentLegal

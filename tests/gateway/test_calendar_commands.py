@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from gateway.calendar_data import load_spec
+from business_calendar.table import load_spec
 from gateway.core.clock import VN_TZ
 from gateway.core.legal import LegalTime
 from gateway.core.model import DocumentLegal, MessageType

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from gateway.core.clock import VN_TZ
-from tests.gateway.core.calendar_reference import reference_legal
+from tests.business_calendar.calendar_reference import reference_legal
 from tests.gateway.test_cli import COMMAND_TIMEOUT, _env
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import gateway.app
-from gateway.core.calendar import Override, OverrideKind
+from business_calendar.calendar import Override, OverrideKind
 from gateway.core.clock import VN_TZ, FrozenClock
 from gateway.core.legal import StoredOverride
 from gateway.core.systems import SystemAdmin

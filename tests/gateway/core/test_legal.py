@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.calendar_data import load_spec
-from gateway.core.calendar import Override, OverrideKind
+from business_calendar.calendar import Override, OverrideKind
+from business_calendar.table import load_spec
 from gateway.core.clock import VN_TZ
 from gateway.core.legal import (
     LegalTime,

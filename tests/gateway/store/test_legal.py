@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from gateway.calendar_data import load_spec
-from gateway.core.calendar import Override, OverrideKind
+from business_calendar.calendar import Override, OverrideKind
+from business_calendar.table import load_spec
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import NotAllowed
 from gateway.core.legal import LegalTime, StoredOverride, notice_on_time, overdue

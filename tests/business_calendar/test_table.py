@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from gateway.calendar_data import (
+from business_calendar.calendar import DEFAULT_SESSIONS, CalendarError, OverrideKind, Session
+from business_calendar.table import (
     load_calendar,
     load_overrides,
     parse_hours,
     read_overrides,
     shipped_table,
 )
-from gateway.core.calendar import DEFAULT_SESSIONS, CalendarError, OverrideKind, Session
 
 HEADER = "date,kind,name,source,confidence\n"
 
 
 def test_shipped_table_is_a_byte_exact_copy_of_the_shared_file(shared_dir: Path) -> None:
-    """gateway/data/calendar/vn-civil-service-days.csv equals the shared/ file."""
+    """business_calendar/data/vn-civil-service-days.csv equals the shared/ file."""
     shared = shared_dir / "data" / "calendar" / "vn-civil-service-days.csv"
     assert shipped_table().read_bytes() == shared.read_bytes()
 

@@ -5,7 +5,7 @@ The package knows the Labour Code holidays (2019 Art. 112: 1 Jan, Tết, Hùng K
 holiday on a weekend (Art. 111(3)), and the day swaps the Government announced by the year it was
 released. It does not mark the make-up Saturday of a swap as a working day, so that date is read
 back from the swap's label ("Ngày nghỉ (thay cho ngày 04/05/2024)": a day off in exchange for
-working on 4 May 2024). The override table of :mod:`gateway.core.calendar` wins over all of this.
+working on 4 May 2024). The override table of :mod:`~business_calendar.calendar` wins over it all.
 """
 
 from __future__ import annotations

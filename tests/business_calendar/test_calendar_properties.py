@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.calendar_data import load_calendar
-from gateway.core.calendar import BusinessCalendar, Schedule, Session
-from gateway.core.clock import VN_TZ
-from tests.gateway.core.calendar_reference import COVERED_FROM, COVERED_UNTIL, reference_legal
+from business_calendar import VN_TZ
+from business_calendar.calendar import BusinessCalendar, Schedule, Session
+from business_calendar.table import load_calendar
+from tests.business_calendar.calendar_reference import COVERED_FROM, COVERED_UNTIL, reference_legal
 
 CALENDAR = load_calendar()
 ZONES = st.sampled_from(

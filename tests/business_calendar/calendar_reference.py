@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime, time, timedelta
 
-from gateway.core.clock import VN_TZ
+from business_calendar import VN_TZ
 from tests.conftest import SHARED
 
 SHARED_CSV = SHARED / "data" / "calendar" / "vn-civil-service-days.csv"

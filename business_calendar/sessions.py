@@ -15,8 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from gateway.core.calendar_model import CalendarError, Session
-from gateway.core.clock import VN_TZ
+from business_calendar.model import VN_TZ, CalendarError, Session
 
 #: Years the calendar answers for; an instant outside is refused (CALENDAR_RANGE).
 SUPPORTED_YEARS = range(1900, 2200)

@@ -1,6 +1,6 @@
 """Read the business calendar from files and options: the override table and the office hours.
 
-The shipped override table ``gateway/data/calendar/vn-civil-service-days.csv`` is a copy of
+The shipped override table ``business_calendar/data/vn-civil-service-days.csv`` is a copy of
 ``shared/data/calendar/vn-civil-service-days.csv``: the official 2024–2026 days off and make-up
 Saturdays, each with its source. Columns ``date,kind,name,source[,confidence]``; ``kind`` is
 ``day_off`` or ``make_up_workday``; ``source`` names the notice and may not be empty; rows of
@@ -22,7 +22,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from gateway.core.calendar import (
+from business_calendar.calendar import (
     DEFAULT_SESSIONS,
     BusinessCalendar,
     CalendarError,
@@ -31,10 +31,11 @@ from gateway.core.calendar import (
     Schedule,
     Session,
 )
-from gateway.core.calendar_admin import CONFIDENCES
-from gateway.core.legal import CalendarSpec
+from business_calendar.spec import CalendarSpec
 
-#: The shipped override table's file name (under ``gateway/data/calendar``).
+#: Confidences a row may carry (shown beside the row, not weighed).
+CONFIDENCES = ("high", "medium", "low")
+#: The shipped override table's file name (under ``business_calendar/data``).
 SHIPPED_TABLE = "vn-civil-service-days.csv"
 #: Columns every override table has; ``confidence`` is optional (default ``high``).
 REQUIRED_COLUMNS = ("date", "kind", "name", "source")
@@ -46,7 +47,7 @@ def _format_error(message: str, field: str) -> CalendarError:
 
 def shipped_table() -> Traversable:
     """The override table shipped with the package."""
-    return resources.files("gateway") / "data" / "calendar" / SHIPPED_TABLE
+    return resources.files("business_calendar") / "data" / SHIPPED_TABLE
 
 
 def read_overrides(text: str, origin: str = SHIPPED_TABLE) -> tuple[Override, ...]:
@@ -172,7 +173,7 @@ def load_spec(
 ) -> CalendarSpec:
     """What the node's calendar is built from: an override table (shipped one by default) and
     office hours; the operators' rows in the database are added by
-    :func:`gateway.core.legal.build_calendar`."""
+    :func:`business_calendar.spec.build_calendar`."""
     sessions, schedules = parse_hours(hours) if hours else (DEFAULT_SESSIONS, ())
     return CalendarSpec(sessions, schedules, load_overrides(table), label)
 

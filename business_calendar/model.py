@@ -1,14 +1,19 @@
 """The values of the business calendar: sessions, schedules, overrides, days and its errors.
 
-Dataclasses only (design.md §2); :mod:`gateway.core.calendar` computes with them and
-:mod:`gateway.calendar_data` reads them from files and options.
+Dataclasses only (design.md §2); :mod:`business_calendar.calendar` computes with them and
+:mod:`business_calendar.table` reads them from files and options.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta, timezone
 from enum import StrEnum
+
+#: Asia/Ho_Chi_Minh as a fixed offset: Vietnam has kept UTC+7 without DST since 1975. The node
+#: (gateway.core.clock) uses this very object, so that its instants take the calendar's fast
+#: path (same tzinfo: compared field by field); the other leaves keep a same-named copy.
+VN_TZ = timezone(timedelta(hours=7), "+07:00")
 
 
 class CalendarError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from gateway.core.statutory import package_source, vietnam_statutory
+from business_calendar.statutory import package_source, vietnam_statutory
 
 
 def test_package_gives_the_labour_code_holidays() -> None:

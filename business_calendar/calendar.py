@@ -6,12 +6,12 @@ Rules (domain.md §3–4, docs/calendar.md):
   (+07:00, no DST). Default sessions 07:30–11:30 and 13:30–17:00; schedules replace them for a
   date range or a yearly season. The lunch gap is outside office hours.
 - A day is decided by, in order: the override table (extra days off, make-up working days; the
-  published notices, so they win), the statutory days of :mod:`gateway.core.statutory`, then the
-  five-day week (QĐ 188/1999/QĐ-TTg: Saturday and Sunday off).
+  published notices, so they win), the statutory days of :mod:`~business_calendar.statutory`,
+  then the five-day week (QĐ 188/1999/QĐ-TTg: Saturday and Sunday off).
 - Receipt outside office hours counts from the start of the next session (NĐ 64/2007 Art. 36;
   Lạng Sơn 2020 Art. 11(2); Khánh Hòa 2021 Art. 10(2)).
 
-Speed: the sessions of the years in use are precomputed once (:mod:`gateway.core.session_index`):
+Speed: the sessions of the years in use are precomputed once (:mod:`business_calendar.sessions`):
 a legal receipt time is one list index and a few datetime comparisons, a duration a ``bisect``
 over epoch seconds.
 """
@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from gateway.core.calendar_model import (
+from business_calendar.model import (
     DEFAULT_SESSIONS,
+    VN_TZ,
     CalendarError,
     Day,
     DayKind,
@@ -34,9 +35,8 @@ from gateway.core.calendar_model import (
     Schedule,
     Session,
 )
-from gateway.core.clock import VN_TZ
-from gateway.core.session_index import SEARCH_YEARS, SessionIndex
-from gateway.core.statutory import StatutoryDays, vietnam_statutory
+from business_calendar.sessions import SEARCH_YEARS, SessionIndex
+from business_calendar.statutory import StatutoryDays, vietnam_statutory
 
 __all__ = [
     "DEFAULT_SESSIONS",

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from gateway.calendar_data import load_calendar
-from gateway.core.calendar import (
+from business_calendar import VN_TZ
+from business_calendar.calendar import (
     BusinessCalendar,
     CalendarError,
     DayKind,
@@ -16,9 +16,9 @@ from gateway.core.calendar import (
     Schedule,
     Session,
 )
-from gateway.core.clock import VN_TZ
-from gateway.core.statutory import StatutoryDays
-from tests.gateway.core.calendar_reference import reference_legal, shared_rows
+from business_calendar.statutory import StatutoryDays
+from business_calendar.table import load_calendar
+from tests.business_calendar.calendar_reference import reference_legal, shared_rows
 
 
 def vn(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0, us: int = 0) -> datetime:
