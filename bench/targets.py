@@ -1,0 +1,261 @@
+"""Issue 11 §3: the node's cost against the floor of our own stack, and its scaling on 1 and 2
+processes; measured in the exchange benchmark's run, printed as PASS/MISS with the ratio.
+
+Targets (a MISS never changes the exit status):
+
+- ``sendEdoc`` of a 100 KB document with all the work it causes ≤ 2.0 × the floor's send;
+- an empty poll (``getReceivedEdocList``, ``countReceiveEdoc``) ≤ 1.5 × the floor's pull;
+- a full lifecycle document (8 calls, one document at a time) ≤ 8 × the floor's send;
+- under the lifecycle load, ``sendEdoc`` answer → first seen by the receiver's poll, p50 ≤ one
+  idle-poll interval + 50 ms;
+- ``gateway serve --workers 2`` ingests ≥ 1.7 × ``--workers 1`` when the node saturates the cores
+  (information when PostgreSQL or the load generator does);
+- the load generator ≤ 1 ms of its own CPU per call.
+
+All costs are server + PostgreSQL + RabbitMQ CPU per call (``costs.CallCost.total_ms``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cpu
+from costs import CallCost, Meter, floor_costs, node_costs, pct
+from loadgen import Fleet, Phase, run_ingest
+from served import Floor, ServedNode
+from workload import Doc, Party, make_docs
+
+SEND_TARGET = 2.0
+POLL_TARGET = 1.5
+LIFECYCLE_TARGET = 8.0
+SEEN_SLACK_S = 0.050
+SCALING_TARGET = 1.7
+LOADGEN_TARGET_MS = 1.0
+#: The node "saturates" a run when its processes use this share of the two cores or more.
+SATURATED = 0.75
+
+
+@dataclass
+class Scaling:
+    """One ``gateway serve --workers N`` ingest run."""
+
+    workers: int
+    docs: int
+    seconds: float
+    cpu: dict[str, float]
+    per_process: dict[int, float]
+    loadgen_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.docs / self.seconds
+
+
+@dataclass
+class Results:
+    node: dict[str, CallCost] = field(default_factory=dict)
+    floor: dict[str, CallCost] = field(default_factory=dict)
+    scaling: list[Scaling] = field(default_factory=list)
+    storage: dict[str, float] = field(default_factory=dict)
+
+
+async def measure_node(
+    results: Results,
+    node_pid: int,
+    fleet: Fleet,
+    available: Callable[[str], Awaitable[int]],
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+) -> None:
+    """The node's calls one at a time (the node is running, the phases are over)."""
+    meter = Meter(node_pid, available)
+    results.node = await node_costs(meter, fleet, sender, receiver, attachment, n)
+
+
+async def measure_floor(
+    results: Results,
+    config: dict[str, Any],
+    tmp: Path,
+    parties: Sequence[Party],
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+) -> None:
+    """Start the floor, measure its send and pull, stop it (its schema is dropped)."""
+    floor = await Floor.start(config, tmp / "floor.json", tmp / "floor.log")
+    fleet = Fleet("127.0.0.1", floor.port)
+    try:
+
+        async def never(system_id: str) -> int:
+            return 0
+
+        meter = Meter(floor.pid, never)
+        for p in parties[:2]:  # warm: connections, prepared statements
+            for _ in range(20):
+                await fleet.client(p).get_received_edoc_list("edoc")
+        warm = make_docs("FW", 20, [sender], [receiver], attachment)
+        for d in warm:
+            await fleet.client(sender).send_edoc(d.data, from_code=sender.code)
+        results.floor = await floor_costs(meter, fleet, sender, receiver, attachment, n)
+    finally:
+        await fleet.close()
+        await floor.stop()
+
+
+async def measure_scaling(
+    results: Results,
+    settings: dict[str, Any],
+    tmp: Path,
+    senders: Sequence[Party],
+    sinks: Sequence[Party],
+    attachment: bytes,
+    docs: int,
+    available: Callable[[], Awaitable[int]],
+) -> None:
+    """Ingest ``docs`` documents through ``gateway serve --workers 1``, then ``--workers 2``."""
+    settings = {**settings, "auto_migrate": True}
+    for workers in (1, 2):
+        served = await ServedNode.start(settings, workers, tmp / f"serve{workers}.log")
+        fleet = Fleet("127.0.0.1", served.port)
+        try:
+            warm = make_docs(f"SW{workers}-", 2 * len(senders), senders, sinks, attachment)
+            await _ingest(fleet, warm, available)
+            batch = make_docs(f"S{workers}-", docs, senders, sinks, attachment)
+            before = cpu.snapshot({"node": served.pid})
+            phase = await _ingest(fleet, batch, available)
+            after = cpu.snapshot({"node": served.pid})
+            results.scaling.append(
+                Scaling(
+                    workers,
+                    docs,
+                    phase.finished - phase.started,
+                    cpu.delta(before, after),
+                    cpu.by_process(before, after, "node"),
+                    phase.loadgen_cpu / max(1, phase.calls) * 1000,
+                )
+            )
+        finally:
+            await fleet.close()
+            await served.stop()
+
+
+async def _ingest(fleet: Fleet, docs: list[Doc], available: Callable[[], Awaitable[int]]) -> Phase:
+    base = await available()
+    phase = Phase("scaling", docs)
+
+    async def mine() -> int:
+        return await available() - base
+
+    await run_ingest(fleet, phase, mine, 120 + len(docs))
+    phase.finished = time.time()
+    return phase
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _line(ok: bool, label: str, value: str) -> str:
+    return f"  {_verdict(ok)}  {label:<64} {value}"
+
+
+def print_costs(results: Results) -> None:
+    rows = [*results.node.values(), *results.floor.values()]
+    if not rows:
+        return
+    print(
+        "cost per call, one call at a time (CPU ms per call from /proc; sends include the work "
+        "they cause; total = server + postgres + rabbitmq):"
+    )
+    print(
+        f"{'call':<54} {'n':>4} {'server':>7} {'postgres':>8} {'rabbitmq':>8} {'total':>7} "
+        f"{'loadgen':>7} {'p50 ms':>7}"
+    )
+    for c in rows:
+        print(
+            f"{c.label:<54} {c.calls:>4} {c.server_ms:>7.2f} {c.postgres_ms:>8.2f} "
+            f"{c.rabbitmq_ms:>8.2f} {c.total_ms:>7.2f} {c.loadgen_ms:>7.3f} {c.p50_ms:>7.2f}"
+        )
+    print()
+
+
+def print_scaling(results: Results, cores: int) -> None:
+    if not results.scaling:
+        return
+    print("ingest through `python -m gateway serve --workers N` (CPU s by process group):")
+    groups = ("node", "clients", "postgres", "rabbitmq", "other")
+    print(
+        f"{'workers':>7} {'docs':>5} {'s':>6} {'docs/s':>7} "
+        + " ".join(f"{g:>15}" for g in groups)
+        + "  node processes (s)"
+    )
+    for s in results.scaling:
+        cells = " ".join(
+            f"{s.cpu.get(g, 0.0):>6.2f} ({s.cpu.get(g, 0.0) / s.seconds * 100:>3.0f} %)"
+            for g in groups
+        )
+        procs = ", ".join(
+            f"{pid}: {sec:.2f}" for pid, sec in sorted(s.per_process.items()) if sec > 0.005
+        )
+        print(f"{s.workers:>7} {s.docs:>5} {s.seconds:>6.2f} {s.rate:>7.1f} {cells}  {procs}")
+    two = results.scaling[-1]
+    shares = {g: two.cpu.get(g, 0.0) / two.seconds / cores for g in groups}
+    top = max(shares, key=lambda g: shares[g])
+    print(
+        f"saturation at 2 workers: the machine's {cores} cores were "
+        f"{sum(shares.values()) * 100:.0f} % busy; largest share: {top} "
+        f"({shares[top] * 100:.0f} % of the cores)"
+    )
+    print()
+
+
+def print_targets(
+    results: Results, lifecycle: Phase, poll: float, cores: int, loadgen_ms: float
+) -> None:
+    node, floor = results.node, results.floor
+    print("targets (issue 11 §3; cost = server + PostgreSQL + RabbitMQ CPU per call):")
+    if node and floor:
+        f_send, f_pull = floor["send"].total_ms, floor["pull"].total_ms
+        ratio = node["send"].total_ms / f_send
+        print(_line(ratio <= SEND_TARGET, f"sendEdoc 100 KB ≤ {SEND_TARGET} × floor send "
+              f"({node['send'].total_ms:.2f} / {f_send:.2f} ms)", f"{ratio:.2f}"))  # fmt: skip
+        for key, label in (("list", "getReceivedEdocList"), ("count", "countReceiveEdoc")):
+            ratio = node[key].total_ms / f_pull
+            print(_line(ratio <= POLL_TARGET, f"empty {label} ≤ {POLL_TARGET} × floor pull "
+                  f"({node[key].total_ms:.2f} / {f_pull:.2f} ms)", f"{ratio:.2f}"))  # fmt: skip
+        ratio = node["lifecycle"].total_ms / f_send
+        print(_line(ratio <= LIFECYCLE_TARGET, f"lifecycle document ≤ {LIFECYCLE_TARGET:.0f} × "
+              f"floor send ({node['lifecycle'].total_ms:.2f} / {f_send:.2f} ms)",
+              f"{ratio:.2f}"))  # fmt: skip
+    seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
+    if seen:
+        p50 = pct(seen, 50)
+        limit = poll + SEEN_SLACK_S
+        print(_line(p50 <= limit, f"send answer → first seen by the receiver's poll, p50 ≤ "
+              f"{limit * 1000:.0f} ms", f"{p50 * 1000:.0f} ms"))  # fmt: skip
+    if len(results.scaling) == 2:
+        one, two = results.scaling
+        ratio = two.rate / one.rate
+        node_share = two.cpu.get("node", 0.0) / two.seconds / cores
+        bound = node_share >= SATURATED
+        label = f"ingest 2 processes ≥ {SCALING_TARGET} × 1 ({two.rate:.1f} / {one.rate:.1f}/s)"
+        if bound:
+            print(_line(ratio >= SCALING_TARGET, label, f"{ratio:.2f}"))
+        else:
+            print(
+                f"  INFO  {label:<64} {ratio:.2f} (the node used {node_share * 100:.0f} % of the "
+                "cores: not what saturates, target not applicable)"
+            )
+    print(_line(loadgen_ms <= LOADGEN_TARGET_MS, f"load generator CPU per call ≤ "
+          f"{LOADGEN_TARGET_MS:.0f} ms (lifecycle phase)", f"{loadgen_ms:.3f} ms"))  # fmt: skip
