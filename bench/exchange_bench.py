@@ -68,6 +68,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import blob_storage
 import cpu
 import targets
 from loadgen import Fleet, Phase, run_ingest, run_lifecycle
@@ -888,6 +889,10 @@ async def run(args: argparse.Namespace) -> None:
                 results, floor_config, tmp, everyone, senders[0], receivers[0], attachment,
                 args.calls,
             )  # fmt: skip
+            note("blob storage: EXTENDED vs EXTERNAL")
+            results.storage = await blob_storage.measure(
+                floor_config["dsn"], [d.data for d in ingest.docs[:50]]
+            )
         if not args.embedded and args.scaling:
             note(f"gateway serve --workers 1 and 2: {args.scaling} documents each")
             await targets.measure_scaling(
@@ -1070,6 +1075,8 @@ async def run(args: argparse.Namespace) -> None:
     print()
     targets.print_costs(results)
     targets.print_scaling(results, os.cpu_count() or 1)
+    if results.storage:
+        print(blob_storage.report(results.storage, len(sample) / KB) + "\n")
     if args.embedded:
         print("embedded run: information only, no floor and no targets")
     else:

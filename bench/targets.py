@@ -60,7 +60,7 @@ class Results:
     node: dict[str, CallCost] = field(default_factory=dict)
     floor: dict[str, CallCost] = field(default_factory=dict)
     scaling: list[Scaling] = field(default_factory=list)
-    storage: dict[str, float] = field(default_factory=dict)
+    storage: list[Any] = field(default_factory=list)  # blob_storage.StorageCost
 
 
 async def measure_node(
