@@ -55,7 +55,7 @@ async def measure(dsn: str, packages: list[bytes], rounds: int = 3) -> list[Stor
             )
         for r in range(rounds):
             for storage in STORAGES:
-                insert = f"INSERT INTO blobs_{storage.lower()} VALUES ($1, $2)"
+                insert = f"INSERT INTO blobs_{storage.lower()} VALUES ($1, $2)"  # noqa: S608 (a constant)
                 statement = await conn.prepare(insert)
                 before = _backend_seconds(pid)
                 for data in packages:
