@@ -97,3 +97,17 @@ def by_process(before: Snapshot, after: Snapshot, group: str) -> dict[int, float
         for pid, (g, seconds) in after.items()
         if g == group
     }
+
+
+def top(before: Snapshot, after: Snapshot, group: str, count: int = 3) -> list[tuple[str, float]]:
+    """The ``count`` processes of ``group`` that used the most CPU: ("comm[pid]", seconds)."""
+    used = sorted(by_process(before, after, group).items(), key=lambda kv: -kv[1])[:count]
+    out = []
+    for pid, seconds in used:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="ascii", errors="replace") as f:
+                name = f.read().strip()
+        except OSError:
+            name = "?"
+        out.append((f"{name}[{pid}]", seconds))
+    return out

@@ -49,6 +49,7 @@ class Scaling:
     cpu: dict[str, float]
     per_process: dict[int, float]
     loadgen_ms: float
+    others: list[tuple[str, float]] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -139,6 +140,7 @@ async def measure_scaling(
                     cpu.delta(before, after),
                     cpu.by_process(before, after, "node"),
                     phase.loadgen_cpu / max(1, phase.calls) * 1000,
+                    cpu.top(before, after, "other"),
                 )
             )
         finally:
@@ -209,6 +211,9 @@ def print_scaling(results: Results, cores: int) -> None:
             f"{pid}: {sec:.2f}" for pid, sec in sorted(s.per_process.items()) if sec > 0.005
         )
         print(f"{s.workers:>7} {s.docs:>5} {s.seconds:>6.2f} {s.rate:>7.1f} {cells}  {procs}")
+        others = ", ".join(f"{name} {sec:.2f} s" for name, sec in s.others if sec > 0.01)
+        if others:
+            print(f"{'':>7} busiest other processes: {others}")
     two = results.scaling[-1]
     shares = {g: two.cpu.get(g, 0.0) / two.seconds / cores for g in groups}
     top = max(shares, key=lambda g: shares[g])
