@@ -11,6 +11,7 @@ CPU is the benchmark process's ``process_time`` over the calls.
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from loadgen import Fleet, LeanClient, package_of
 from workload import Party, edxml_id, make_docs
 
 SERVER_GROUPS = ("server", "postgres", "rabbitmq")
+#: Batches of one measurement (the median batch is reported).
+BATCHES = 5
 
 
 @dataclass
@@ -58,17 +61,15 @@ class Meter:
         self.available = available
         self.results: list[CallCost] = []
 
-    def _server_cpu(self) -> float:
-        return cpu.delta({}, cpu.snapshot({"server": self.server_pid})).get("server", 0.0)
-
     async def quiet(self) -> None:
         """Wait until the server has used < 1 ms of CPU in each of two 100 ms windows (≤ 5 s)."""
+        pids = cpu.tree(self.server_pid)
         calm = 0
-        last = self._server_cpu()
+        last = cpu.seconds_of(pids)
         deadline = time.monotonic() + 5
         while calm < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-            now = self._server_cpu()
+            now = cpu.seconds_of(pids)
             calm = calm + 1 if now - last < 0.001 else 0
             last = now
 
@@ -76,34 +77,41 @@ class Meter:
         self,
         label: str,
         calls: Sequence[Callable[[], Awaitable[Any]]],
-        settle: Callable[[], Awaitable[None]] | None = None,
-        per: int = 0,
+        settle: Callable[[int], Awaitable[None]] | None = None,
     ) -> list[Any]:
-        """Run ``calls`` one after the other; ``per``: calls per reported unit (default 1)."""
-        await self.quiet()
+        """Run ``calls`` one after the other in ``BATCHES`` batches; the CPU per call of each
+        group is the median over the batches (bursts of other sessions on the shared PostgreSQL
+        and RabbitMQ hit one batch, not the figure). ``settle(done)`` waits for the work the
+        first ``done`` calls caused."""
         results: list[Any] = []
         latencies: list[float] = []
-        before = cpu.snapshot({"server": self.server_pid})
         process = 0.0
-        for call in calls:
-            t0, c0 = time.perf_counter(), time.process_time()
-            results.append(await call())
-            process += time.process_time() - c0
-            latencies.append(time.perf_counter() - t0)
-        if settle is not None:
-            await settle()
-        await self.quiet()
-        used = cpu.delta(before, cpu.snapshot({"server": self.server_pid}))
-        units = len(calls) / (per or 1)
+        size = max(1, len(calls) // BATCHES)
+        per_batch: dict[str, list[float]] = {g: [] for g in ("server", "postgres", "rabbitmq")}
+        for start in range(0, len(calls), size):
+            batch = calls[start : start + size]
+            await self.quiet()
+            before = cpu.snapshot({"server": self.server_pid})
+            for call in batch:
+                t0, c0 = time.perf_counter(), time.process_time()
+                results.append(await call())
+                process += time.process_time() - c0
+                latencies.append(time.perf_counter() - t0)
+            if settle is not None:
+                await settle(start + len(batch))
+            await self.quiet()
+            used = cpu.delta(before, cpu.snapshot({"server": self.server_pid}))
+            for group, values in per_batch.items():
+                values.append(used.get(group, 0.0) / len(batch) * 1000)
         self.results.append(
             CallCost(
                 label,
-                int(units),
-                used.get("server", 0.0) / units * 1000,
-                used.get("postgres", 0.0) / units * 1000,
-                used.get("rabbitmq", 0.0) / units * 1000,
-                process / units * 1000,
-                pct(latencies, 50) * (per or 1) * 1000,
+                len(calls),
+                statistics.median(per_batch["server"]),
+                statistics.median(per_batch["postgres"]),
+                statistics.median(per_batch["rabbitmq"]),
+                process / len(calls) * 1000,
+                pct(latencies, 50) * 1000,
             )
         )
         return results
@@ -135,7 +143,7 @@ async def node_costs(
         meter,
         "sendEdoc 100 KB document, with the work it causes",
         [_send(send, d.data, sender.code, "edoc") for d in docs],
-        lambda: meter.until_available(receiver.system_id, base + n),
+        lambda done: meter.until_available(receiver.system_id, base + done),
     )
     items = await receive.get_received_edoc_list("edoc")
     out["list_full"] = await _one(meter, f"getReceivedEdocList ({len(items)} items)", [
@@ -153,7 +161,7 @@ async def node_costs(
         meter,
         "sendEdoc status 01, with the work it causes",
         [_send(receive, d.status, receiver.code, "status") for d in docs],
-        lambda: meter.until_available(sender.system_id, base + n),
+        lambda done: meter.until_available(sender.system_id, base + done),
     )
     statuses = await send.get_received_edoc_list("status")
     ids = [i["docId"] for i in statuses]
@@ -217,7 +225,7 @@ async def _one(
     meter: Meter,
     label: str,
     calls: Sequence[Callable[[], Awaitable[Any]]],
-    settle: Callable[[], Awaitable[None]] | None = None,
+    settle: Callable[[int], Awaitable[None]] | None = None,
 ) -> CallCost:
     await meter.measure(label, calls, settle)
     return meter.results[-1]
