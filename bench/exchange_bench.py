@@ -1170,7 +1170,9 @@ def main() -> None:
         parser.error(f"--receivers must be 1..{MAX_CHILDREN // 2}")
     if args.docs < 1 or args.concurrency < 1 or args.poll <= 0:
         parser.error("--docs, --concurrency and --poll must be positive")
-    asyncio.run(run(args))
+    import uvloop
+
+    uvloop.run(run(args))  # the load generator's loop: the cheaper one (it shares the cores)
 
 
 if __name__ == "__main__":
