@@ -5,11 +5,15 @@ Run from the project root: ``scripts/bench exchange [--quick] [--senders N] [--r
 
 One node is started as ``create_app(settings)`` with its workers in-process (``run_workers=True``)
 on a fresh PostgreSQL schema ``bench_<random>`` and a fresh RabbitMQ prefix, served by uvicorn on
-a free loopback port in a child process (the benchmark's internal ``--_node`` mode), exactly as
-``python -m gateway serve`` serves it; the schema, queues and exchanges are dropped at the end.
-The connected systems are SDK-faithful :class:`connectors.vxp.client.VxpClient` instances talking
-real HTTP to it. A child process rather than a thread: on 2 cores, clients sharing the node's GIL
-would be measured as node time.
+a free loopback port in a child process (the benchmark's internal ``--_node`` mode) with the
+options of ``python -m gateway serve`` (:mod:`gateway.server`); the schema, queues and exchanges
+are dropped at the end. The connected systems are the lean load generator's clients
+(:mod:`loadgen`: SDK-identical requests, precomputed where the SDK reuses values). A child
+process rather than a thread: on 2 cores, clients sharing the node's GIL would be measured as
+node time. Modules: :mod:`workload` (agencies, packages), :mod:`loadgen` (clients and the two
+load phases), :mod:`cpu` (/proc accounting), :mod:`costs` (calls one at a time), :mod:`floor`
+(the minimal app), :mod:`served` (``gateway serve`` and the floor as child processes),
+:mod:`targets` (floor, scaling, PASS/MISS), :mod:`blob_storage`.
 
 Phases (after an untimed warm-up through the whole lifecycle):
 
@@ -20,17 +24,20 @@ Phases (after an untimed warm-up through the whole lifecycle):
 - *lifecycle*: the same senders push D more packages to M other receivers, which pull
   (``getReceivedEdocList``), fetch (``getEdoc``), confirm (``updateStatus done``) and send status
   01 back (``sendEdoc``, messagetype status); the senders pull their statuses, fetch and confirm
-  them. Full-lifecycle docs/s = D / (last status confirmed by its sender − first send);
-- *baseline* (before and after the node phases): raw aio-pika, N publishers with publisher
-  confirms (one message in flight each) and M consumers acking, 5 KB persistent messages, one
-  quorum queue; msgs/s = messages / (last ack − first publish).
+  them. Full-lifecycle docs/s = D / (last status confirmed by its sender − first send); the
+  client-side time from a ``sendEdoc`` answer to the first receiver's list that holds it;
+- *cost per call*: every lifecycle call alone, one at a time, and whole documents one at a time:
+  server + PostgreSQL + RabbitMQ CPU per call (:mod:`costs`);
+- *floor*: the same for :mod:`floor`'s send and pull, on the same server stack;
+- *scaling*: ingest through ``python -m gateway serve --workers 1`` and ``--workers 2``;
+- *baseline* (before and after, information only): raw aio-pika, N publishers with publisher
+  confirms and M consumers acking, 5 KB persistent messages, one quorum queue.
 
-Also measured: each lifecycle call alone, one at a time (node and PostgreSQL CPU per call from
-/proc), and the CPU of every process group (node, clients, postgres, rabbitmq, other) per phase.
-
-Targets: accept→available docs/s ÷ baseline msgs/s >= 0.20; full lifecycle >= 150 docs/s. A missed
-target prints MISS but never changes the exit status; only errors do. ``--embedded`` runs the same
-phases on SQLite + the in-process bus (information only, no baseline, no targets).
+Targets (issue 11 §3, :mod:`targets`): send ≤ 2 × the floor's send, empty polls ≤ 1.5 × the
+floor's pull, a lifecycle document ≤ 8 × the floor's send, first seen p50 ≤ poll + 50 ms,
+2 processes ≥ 1.7 × 1 when the node saturates, load generator ≤ 1 ms per call. A missed target
+prints MISS but never changes the exit status; only errors do. ``--embedded`` runs the load
+phases on SQLite + the in-process bus (information only, no floor, no targets).
 
 Where the node's time goes: ``--stages`` wraps the node's API actions, use cases, store methods,
 relay, bus and router with wall-clock timers (in the node process only) and samples the event-loop
