@@ -273,7 +273,11 @@ async def pause(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def send_all(
-    fleet: Fleet, phase: Phase, docs: Sequence[Doc], index: dict[str, Doc] | None = None
+    fleet: Fleet,
+    phase: Phase,
+    docs: Sequence[Doc],
+    index: dict[str, Doc] | None = None,
+    early_seen: dict[str, float] | None = None,
 ) -> None:
     """One sender: its packages one after the other (one sendEdoc in flight)."""
     for doc in docs:
@@ -281,6 +285,8 @@ async def send_all(
         doc.sent_at = time.time()
         doc.doc_id = await client.send_edoc(doc.data, from_code=doc.sender.code)
         doc.answered_at = time.time()
+        if early_seen and doc.doc_id in early_seen:  # listed before this answer was read
+            doc.seen_at = max(doc.answered_at, early_seen.pop(doc.doc_id))
         if index is not None:
             index[doc.doc_id] = doc
     phase.sent = max(phase.sent, time.time())
@@ -291,6 +297,7 @@ async def receive_loop(
     phase: Phase,
     me: Party,
     by_doc_id: dict[str, Doc],
+    early_seen: dict[str, float],
     stop: asyncio.Event,
     concurrency: int,
     poll: float,
@@ -316,9 +323,13 @@ async def receive_loop(
             continue
         now = time.time()
         for item in items:
-            # A copy listed before its sender read the answer is handled at the next poll.
-            doc = by_doc_id.get(str(item.get("senderDocId", "")))
-            if doc is not None and not doc.seen_at:
+            sender_doc_id = str(item.get("senderDocId", ""))
+            doc = by_doc_id.get(sender_doc_id)
+            if doc is None:
+                # Listed before its sender read the answer: seen now (send_all takes it from
+                # here), handled at the next poll.
+                early_seen.setdefault(sender_doc_id, now)
+            elif not doc.seen_at:
                 doc.seen_at = now
         await limited([i for i in items if str(i["senderDocId"]) in by_doc_id], concurrency, handle)
 
@@ -378,6 +389,7 @@ async def run_lifecycle(
     docs = phase.docs
     by_edxml = {d.edxml_id: d for d in docs}
     by_doc_id: dict[str, Doc] = {}
+    early_seen: dict[str, float] = {}
     remaining = [len(docs)]
     done, stop = asyncio.Event(), asyncio.Event()
 
@@ -386,13 +398,15 @@ async def run_lifecycle(
     try:
         async with asyncio.timeout(limit_s), asyncio.TaskGroup() as group:
             for p in receivers:
-                group.create_task(receive_loop(fleet, phase, p, by_doc_id, stop, concurrency, poll))
+                group.create_task(
+                    receive_loop(fleet, phase, p, by_doc_id, early_seen, stop, concurrency, poll)
+                )
             for p in senders:
                 group.create_task(
                     status_loop(fleet, phase, p, by_edxml, remaining, done, stop, concurrency, poll)
                 )
             for batch in by_sender(docs).values():
-                group.create_task(send_all(fleet, phase, batch, by_doc_id))
+                group.create_task(send_all(fleet, phase, batch, by_doc_id, early_seen))
             await done.wait()
             stop.set()
     except TimeoutError:
