@@ -904,7 +904,7 @@ async def run(args: argparse.Namespace) -> None:
             note(f"gateway serve --workers 1 and 2: {args.scaling} documents each")
             await targets.measure_scaling(
                 results, settings, tmp, senders, sinks, attachment, args.scaling,
-                lambda: store.available(sink_ids),
+                lambda: store.available(sink_ids), args.scaling_worker, args.scaling_in_flight,
             )  # fmt: skip
     finally:
         if fleet is not None:
@@ -1156,6 +1156,14 @@ def main() -> None:
     parser.add_argument(
         "--floor-storage", default="EXTERNAL", choices=("EXTERNAL", "EXTENDED"),
         help="STORAGE of the floor's blob column (the node's after migration 0005)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scaling-in-flight", type=int, default=4,
+        help="scaling runs: sendEdoc calls in flight per sender (4)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scaling-worker", action="store_true",
+        help="scaling runs: relay and router in one `gateway worker` beside `serve`",
     )  # fmt: skip
     parser.add_argument(
         "--scaling", type=int, default=-1,

@@ -423,15 +423,20 @@ async def run_ingest(
     phase: Phase,
     available: Callable[[], Awaitable[int]],
     limit_s: float,
+    in_flight: int = 1,
 ) -> None:
-    """Send every package to receivers that never pull; wait until every copy is available."""
+    """Send every package to receivers that never pull; wait until every copy is available.
+
+    ``in_flight``: sendEdoc calls each sender keeps in flight (each on its own connection).
+    """
     phase.started = time.time()
     calls, cpu = fleet.calls, time.process_time()
     try:
         async with asyncio.timeout(limit_s):
             async with asyncio.TaskGroup() as group:
                 for batch in by_sender(phase.docs).values():
-                    group.create_task(send_all(fleet, phase, batch))
+                    for lane in range(in_flight):
+                        group.create_task(send_all(fleet, phase, batch[lane::in_flight]))
             phase.calls = fleet.calls - calls
             phase.loadgen_cpu = time.process_time() - cpu
             # Polling the database: the node announces nothing to wait on.

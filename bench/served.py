@@ -34,6 +34,17 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
 
 
+def _env(settings: dict[str, Any]) -> dict[str, str]:
+    """The environment without GATEWAY_* variables, plus ``settings`` as GATEWAY_* variables."""
+    from gateway.settings import env_var
+
+    env = _clean_env()
+    for name, value in settings.items():
+        if value is not None:
+            env[env_var(name)] = str(value).lower() if isinstance(value, bool) else str(value)
+    return env
+
+
 class ServedNode:
     """``python -m gateway serve --workers N --port P``: the root pid is the supervisor (N > 1)."""
 
@@ -46,12 +57,7 @@ class ServedNode:
 
     @classmethod
     async def start(cls, settings: dict[str, Any], workers: int, log_path: Path) -> ServedNode:
-        from gateway.settings import env_var
-
-        env = _clean_env()
-        for name, value in settings.items():
-            if value is not None:
-                env[env_var(name)] = str(value).lower() if isinstance(value, bool) else str(value)
+        env = _env(settings)
         port = free_port()
         with log_path.open("ab") as log:
             proc = await asyncio.create_subprocess_exec(
@@ -75,6 +81,26 @@ class ServedNode:
         finally:
             await probe.aclose()
         return node
+
+    @classmethod
+    async def start_worker(cls, settings: dict[str, Any], log_path: Path) -> ServedNode:
+        """``python -m gateway worker`` (relay and router) on the same settings."""
+        with log_path.open("ab") as log:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway", "worker",
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=_env(settings),
+                cwd=str(ROOT),
+            )  # fmt: skip
+        try:
+            async with asyncio.timeout(120):
+                while b"workers running" not in log_path.read_bytes():  # noqa: ASYNC240
+                    if proc.returncode is not None:
+                        raise SystemExit(f"error: gateway worker exited; see {log_path}")
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            proc.kill()
+            raise SystemExit(f"error: gateway worker did not start; see {log_path}") from None
+        return cls(proc, 0)
 
     async def stop(self) -> None:
         if self.proc.returncode is not None:

@@ -62,6 +62,7 @@ class Results:
     floor: dict[str, CallCost] = field(default_factory=dict)
     scaling: list[Scaling] = field(default_factory=list)
     storage: list[Any] = field(default_factory=list)  # blob_storage.StorageCost
+    scaling_mode: str = ""
 
 
 async def measure_node(
@@ -119,19 +120,40 @@ async def measure_scaling(
     attachment: bytes,
     docs: int,
     available: Callable[[], Awaitable[int]],
+    separate_worker: bool = False,
+    in_flight: int = 4,
 ) -> None:
-    """Ingest ``docs`` documents through ``gateway serve --workers 1``, then ``--workers 2``."""
+    """Ingest ``docs`` documents through ``gateway serve --workers 1``, then ``--workers 2``.
+
+    ``separate_worker``: the serve processes run no relay and router (``run_workers=False``);
+    one ``python -m gateway worker`` beside them does, counted with the node.
+    """
     settings = {**settings, "auto_migrate": True}
+    results.scaling_mode = (
+        "relay + router in one `gateway worker` beside serve"
+        if separate_worker
+        else "relay + router in every serve process"
+    ) + f", {len(senders)} senders × {in_flight} sendEdoc in flight"
+    if separate_worker:
+        settings["run_workers"] = False
     for workers in (1, 2):
         served = await ServedNode.start(settings, workers, tmp / f"serve{workers}.log")
+        worker = None
+        if separate_worker:
+            worker = await ServedNode.start_worker(
+                {**settings, "run_workers": True}, tmp / f"worker{workers}.log"
+            )
+        roots = [served.pid] + ([worker.pid] if worker else [])
         fleet = Fleet("127.0.0.1", served.port)
         try:
-            warm = make_docs(f"SW{workers}-", 2 * len(senders), senders, sinks, attachment)
-            await _ingest(fleet, warm, available)
+            warm = make_docs(
+                f"SW{workers}-", 2 * in_flight * len(senders), senders, sinks, attachment
+            )
+            await _ingest(fleet, warm, available, in_flight)
             batch = make_docs(f"S{workers}-", docs, senders, sinks, attachment)
-            before = cpu.snapshot({"node": served.pid})
-            phase = await _ingest(fleet, batch, available)
-            after = cpu.snapshot({"node": served.pid})
+            before = cpu.snapshot({"node": roots})
+            phase = await _ingest(fleet, batch, available, in_flight)
+            after = cpu.snapshot({"node": roots})
             results.scaling.append(
                 Scaling(
                     workers,
@@ -146,16 +168,20 @@ async def measure_scaling(
         finally:
             await fleet.close()
             await served.stop()
+            if worker is not None:
+                await worker.stop()
 
 
-async def _ingest(fleet: Fleet, docs: list[Doc], available: Callable[[], Awaitable[int]]) -> Phase:
+async def _ingest(
+    fleet: Fleet, docs: list[Doc], available: Callable[[], Awaitable[int]], in_flight: int
+) -> Phase:
     base = await available()
     phase = Phase("scaling", docs)
 
     async def mine() -> int:
         return await available() - base
 
-    await run_ingest(fleet, phase, mine, 120 + len(docs))
+    await run_ingest(fleet, phase, mine, 120 + len(docs), in_flight)
     phase.finished = time.time()
     return phase
 
@@ -195,7 +221,10 @@ def print_costs(results: Results) -> None:
 def print_scaling(results: Results, cores: int) -> None:
     if not results.scaling:
         return
-    print("ingest through `python -m gateway serve --workers N` (CPU s by process group):")
+    print(
+        f"ingest through `python -m gateway serve --workers N`, {results.scaling_mode} "
+        "(CPU s by process group):"
+    )
     groups = ("node", "clients", "postgres", "rabbitmq", "other")
     print(
         f"{'workers':>7} {'docs':>5} {'s':>6} {'docs/s':>7} "

@@ -1,19 +1,30 @@
 """How ``python -m gateway serve`` serves the app: uvicorn on uvloop + httptools, 1..N processes.
 
 The stack was chosen on measurements (docs/benchmarks.md, "Server stack"): uvloop and httptools
-cost less CPU per request than asyncio and h11 for the same app. With ``workers > 1`` the
-listening socket is bound here, once, and uvicorn's supervisor shares it with N worker processes
-(each runs its own app, lifespan and workers). It is bound with ``proto=IPPROTO_TCP`` so that
-every accepted connection gets ``TCP_NODELAY``: asyncio sets it only when the listening socket
-says TCP, and uvicorn's own ``bind_socket`` (proto 0) made every keep-alive answer written in two
-parts wait ~40 ms for the client's delayed ACK (Nagle).
+cost less CPU per request than asyncio and h11, and than granian, for the same app.
+
+Every serving process binds its own listening socket with ``SO_REUSEPORT``, so several ``serve``
+processes (``--workers N``, or separate commands) share one port and the kernel spreads the
+connections over them. One socket shared by N processes would not: an event loop accepts every
+pending connection in one go, so a burst of clients (SDK tenants reconnecting) lands on one
+process and stays there on keep-alive. The socket is bound with ``proto=IPPROTO_TCP`` so that
+every accepted connection gets ``TCP_NODELAY`` on the asyncio loop too: uvicorn's own
+``bind_socket`` (proto 0, used by its ``--workers``) made every keep-alive answer written in two
+parts wait ~40 ms for the client's delayed ACK (Nagle). uvloop sets ``TCP_NODELAY`` itself.
+
+With ``workers > 1`` this process is a supervisor: it applies the migrations once (when the
+settings ask for them at start), starts N worker processes (each a whole node: app, lifespan and,
+when configured, relay and router), forwards SIGINT/SIGTERM to them, and stops them all when one
+exits, with its exit status (a process manager restarts the service).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import multiprocessing
+import signal
 import socket
+import sys
 from typing import Any
 
 from gateway.settings import Settings
@@ -23,6 +34,8 @@ LOOP = "uvloop"
 HTTP = "httptools"
 #: VXP Q13: SDK clients leave keep-alive connections behind; close idle ones after this.
 KEEP_ALIVE_SECONDS = 15
+#: Seconds a worker has to stop after SIGTERM before it is killed.
+STOP_TIMEOUT = 30.0
 
 
 def uvicorn_options(log_level: str, *, loop: str = LOOP, http: str = HTTP) -> dict[str, Any]:
@@ -39,20 +52,27 @@ def uvicorn_options(log_level: str, *, loop: str = LOOP, http: str = HTTP) -> di
 
 
 def listen_socket(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
-    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` (see the module)."""
+    """A listening TCP socket (``SO_REUSEPORT``, ``TCP_NODELAY`` on accept; see the module)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(backlog)
-    sock.set_inheritable(True)
     return sock
 
 
-def _app(settings: Settings) -> Any:
+def _run(settings: Settings) -> None:
+    """One serving process: the app on its own listening socket."""
+    import uvicorn
+
     from gateway.app import create_app
 
-    return create_app(settings)
+    config = uvicorn.Config(
+        create_app(settings), lifespan="on", **uvicorn_options(settings.log_level)
+    )
+    uvicorn.Server(config).run(sockets=[listen_socket(settings.host, settings.port)])
 
 
 async def _migrate(settings: Settings) -> None:
@@ -68,20 +88,37 @@ async def _migrate(settings: Settings) -> None:
 
 def serve(settings: Settings, *, workers: int = 1) -> None:
     """Serve the node on ``settings.host:settings.port`` with ``workers`` processes."""
-    import uvicorn
-
-    options = uvicorn_options(settings.log_level)
     if workers <= 1:
-        config = uvicorn.Config(_app(settings), lifespan="on", **options)
-        uvicorn.Server(config).run(sockets=[listen_socket(settings.host, settings.port)])
+        _run(settings)
         return
-    from uvicorn.supervisors import Multiprocess
-
     if settings.migrate_on_start:
         # Once, before the workers start: N processes migrating one database at once would race.
         asyncio.run(_migrate(settings))
-    # Each worker process builds its own app from the settings (a picklable factory).
-    config = uvicorn.Config(
-        functools.partial(_app, settings), factory=True, lifespan="on", workers=workers, **options
-    )
-    Multiprocess(config, sockets=[listen_socket(settings.host, settings.port)]).run()
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop
+    processes = [context.Process(target=_run, args=(settings,)) for _ in range(workers)]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for process in processes:
+            process.start()
+        while not stopping and all(p.is_alive() for p in processes):
+            processes[0].join(0.5)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        for process in processes:
+            process.join(STOP_TIMEOUT)
+            if process.is_alive():
+                process.kill()
+                process.join()
+    failed = [p.exitcode for p in processes if p.exitcode not in (0, -signal.SIGTERM)]
+    if failed and not stopping:
+        sys.exit(failed[0] if failed[0] and failed[0] > 0 else 1)
