@@ -904,7 +904,7 @@ async def run(args: argparse.Namespace) -> None:
             note(f"gateway serve --workers 1 and 2: {args.scaling} documents each")
             await targets.measure_scaling(
                 results, settings, tmp, senders, sinks, attachment, args.scaling,
-                lambda: store.available(sink_ids), args.scaling_worker, args.scaling_in_flight,
+                lambda: store.available(sink_ids), not args.scaling_in_serve, args.scaling_in_flight,
             )  # fmt: skip
     finally:
         if fleet is not None:
@@ -1162,8 +1162,9 @@ def main() -> None:
         help="scaling runs: sendEdoc calls in flight per sender (4)",
     )  # fmt: skip
     parser.add_argument(
-        "--scaling-worker", action="store_true",
-        help="scaling runs: relay and router in one `gateway worker` beside `serve`",
+        "--scaling-in-serve", action="store_true",
+        help="scaling runs: relay and router in every serve process (default: in one `gateway "
+        "worker` beside serve, the production layout)",
     )  # fmt: skip
     parser.add_argument(
         "--scaling", type=int, default=-1,
