@@ -904,7 +904,8 @@ async def run(args: argparse.Namespace) -> None:
             note(f"gateway serve --workers 1 and 2: {args.scaling} documents each")
             await targets.measure_scaling(
                 results, settings, tmp, senders, sinks, attachment, args.scaling,
-                lambda: store.available(sink_ids), not args.scaling_in_serve, args.scaling_in_flight,
+                lambda: store.available(sink_ids), not args.scaling_in_serve,
+                args.scaling_in_flight,
             )  # fmt: skip
     finally:
         if fleet is not None:
