@@ -424,10 +424,12 @@ async def run_ingest(
     available: Callable[[], Awaitable[int]],
     limit_s: float,
     in_flight: int = 1,
+    at_sent: Callable[[], None] | None = None,
 ) -> None:
     """Send every package to receivers that never pull; wait until every copy is available.
 
-    ``in_flight``: sendEdoc calls each sender keeps in flight (each on its own connection).
+    ``in_flight``: sendEdoc calls each sender keeps in flight (each on its own connection);
+    ``at_sent`` is called once the last sendEdoc was answered.
     """
     phase.started = time.time()
     calls, cpu = fleet.calls, time.process_time()
@@ -439,6 +441,8 @@ async def run_ingest(
                         group.create_task(send_all(fleet, phase, batch[lane::in_flight]))
             phase.calls = fleet.calls - calls
             phase.loadgen_cpu = time.process_time() - cpu
+            if at_sent is not None:
+                at_sent()
             # Polling the database: the node announces nothing to wait on.
             while await available() < len(phase.docs):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
