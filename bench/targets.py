@@ -8,8 +8,9 @@ Targets (a MISS never changes the exit status):
 - a full lifecycle document (8 calls, one document at a time) ≤ 8 × the floor's send;
 - under the lifecycle load, ``sendEdoc`` answer → first seen by the receiver's poll, p50 ≤ one
   idle-poll interval + 50 ms;
-- ``gateway serve --workers 2`` ingests ≥ 1.7 × ``--workers 1`` when the node saturates the cores
-  (information when PostgreSQL or the load generator does);
+- ``gateway serve --workers 2`` ingests ≥ 1.7 × ``--workers 1`` when the node is what saturates
+  the cores (≥ 85 % busy, the node the largest group, other sessions under 20 %); information
+  otherwise, naming the reason;
 - the load generator ≤ 1 ms of its own CPU per call.
 
 All costs are server + PostgreSQL + RabbitMQ CPU per call (``costs.CallCost.total_ms``).
@@ -35,8 +36,10 @@ LIFECYCLE_TARGET = 8.0
 SEEN_SLACK_S = 0.050
 SCALING_TARGET = 1.7
 LOADGEN_TARGET_MS = 1.0
-#: The node "saturates" a run when its processes use this share of the two cores or more.
-SATURATED = 0.75
+#: The scaling target applies when the cores were this busy at 2 processes, the node was the
+#: largest group and other sessions (the machine is shared) used less than FOREIGN_LIMIT.
+SATURATED = 0.85
+FOREIGN_LIMIT = 0.20
 
 
 @dataclass
@@ -306,15 +309,20 @@ def print_targets(
     if len(results.scaling) == 2:
         one, two = results.scaling
         ratio = two.rate / one.rate
-        node_share = two.cpu.get("node", 0.0) / two.seconds / cores
-        bound = node_share >= SATURATED
+        groups = ("node", "clients", "postgres", "rabbitmq", "other")
+        shares = {g: two.cpu.get(g, 0.0) / two.seconds / cores for g in groups}
+        busy, top = sum(shares.values()), max(shares, key=lambda g: shares[g])
         label = f"ingest 2 processes ≥ {SCALING_TARGET} × 1 ({two.rate:.1f} / {one.rate:.1f}/s)"
-        if bound:
+        if busy >= SATURATED and top == "node" and shares["other"] < FOREIGN_LIMIT:
             print(_line(ratio >= SCALING_TARGET, label, f"{ratio:.2f}"))
         else:
-            print(
-                f"  INFO  {label:<64} {ratio:.2f} (the node used {node_share * 100:.0f} % of the "
-                "cores: not what saturates, target not applicable)"
+            why = (
+                f"the cores were {busy * 100:.0f} % busy: nothing saturated"
+                if busy < SATURATED
+                else f"{top} was the largest share ({shares[top] * 100:.0f} %)"
+                if top != "node"
+                else f"other sessions used {shares['other'] * 100:.0f} % of the cores"
             )
+            print(f"  INFO  {label:<64} {ratio:.2f} (not applicable: {why})")
     print(_line(loadgen_ms <= LOADGEN_TARGET_MS, f"load generator CPU per call ≤ "
           f"{LOADGEN_TARGET_MS:.0f} ms (lifecycle phase)", f"{loadgen_ms:.3f} ms"))  # fmt: skip
