@@ -1160,7 +1160,7 @@ def main() -> None:
     parser.add_argument("--http", default="httptools", choices=("httptools", "h11"), help="ditto")
     parser.add_argument(
         "--floor-storage", default="EXTERNAL", choices=("EXTERNAL", "EXTENDED"),
-        help="STORAGE of the floor's blob column (the node's after migration 0005)",
+        help="STORAGE of the floor's blob column (the node's after migration 0006)",
     )  # fmt: skip
     parser.add_argument(
         "--scaling-in-flight", type=int, default=4,

@@ -1,4 +1,5 @@
-"""The axis node: settings, app factory, native API and CLI (the exchange engine comes later).
+"""The axis node: the exchange engine (core use cases, store, workers), its VXP-compatible and
+native APIs, settings, the app factory and the CLI (docs/gateway.md).
 
 Nothing here runs at import time: build the node with :func:`gateway.app.create_app` and
 :func:`gateway.settings.get_settings`, or start it with ``python -m gateway serve``.

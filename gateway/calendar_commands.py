@@ -1,10 +1,11 @@
 """The ``calendar override ...`` and ``calendar recompute`` commands (added to the CLI's
 ``calendar`` group by :func:`add_calendar_commands`).
 
-They work on the configured database (``GATEWAY_DATABASE_URL``) with the node's calendar as the
-settings build it (``GATEWAY_CALENDAR_FILE``, ``GATEWAY_OFFICE_HOURS``, the stored rows). A
-running node picks up rows changed here within ``GATEWAY_CALENDAR_REFRESH_SECONDS``; stored legal
-times change only with ``recompute``.
+They work on the configured database (``GATEWAY_DATABASE_URL``), which they never create (run
+``python -m gateway migrate`` first), with the node's calendar as the settings build it
+(``GATEWAY_CALENDAR_FILE``, ``GATEWAY_OFFICE_HOURS``, the stored rows). A running node picks up
+rows changed here within ``GATEWAY_CALENDAR_REFRESH_SECONDS``; stored legal times change only
+with ``recompute``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from typing import Annotated, Any
 import typer
 
 from gateway.core.clock import VN_TZ
+from gateway.exits import EXIT_BAD_INPUT, EXIT_CONFIG
 from gateway.settings import Settings
-
-#: Exit status when an input value is refused / the calendar configuration is refused.
-EXIT_BAD_INPUT = 1
-EXIT_CONFIG = 2
 
 DateArgument = Annotated[str, typer.Argument(help="The day, YYYY-MM-DD.")]
 
@@ -79,7 +77,7 @@ def add_calendar_commands(
         configure_logging("WARNING", json=settings.log_json)
 
         async def run() -> None:
-            async with open_store(settings) as store:
+            async with open_store(settings, create=False) as store:
                 try:
                     admin = await open_calendar(settings, store, SystemClock())
                 except CalendarError as error:

@@ -31,13 +31,13 @@ from gateway.core.calendar import (
     Schedule,
     Session,
 )
+from gateway.core.calendar_admin import CONFIDENCES
 from gateway.core.legal import CalendarSpec
 
 #: The shipped override table's file name (under ``gateway/data/calendar``).
 SHIPPED_TABLE = "vn-civil-service-days.csv"
 #: Columns every override table has; ``confidence`` is optional (default ``high``).
 REQUIRED_COLUMNS = ("date", "kind", "name", "source")
-CONFIDENCES = frozenset({"high", "medium", "low"})
 
 
 def _format_error(message: str, field: str) -> CalendarError:

@@ -6,9 +6,15 @@ Commands: ``serve`` (run the node with uvicorn), ``version``, ``agencies lookup 
 options only), ``calendar override add|list|remove`` and ``calendar recompute --from DATE``
 (:mod:`gateway.calendar_commands`, on the configured database). Each other command reads the
 settings once with :func:`gateway.settings.get_settings`, so the ``GATEWAY_*`` variables and
-``.env`` apply everywhere. Groups of commands are typer sub-apps added to :data:`app` (later:
-``worker``, ``migrate``, ``systems ...``). Heavy imports happen inside the commands that need them,
-to keep ``version`` and lookups fast.
+``.env`` apply everywhere. Groups of commands are typer sub-apps added to :data:`app`. Heavy
+imports happen inside the commands that need them, to keep ``version`` and lookups fast.
+
+stdout carries a command's answer and nothing else (JSON for the ``systems`` commands, so that
+``systems add X --agency H14 | jq -r .token`` works); log lines go to stderr, with +07:00
+timestamps like every other output. Each command on the node's data (``serve``, ``worker``,
+``migrate``, ``systems ...``, ``calendar override|recompute``) first names on stderr the data
+directory and database it uses; only ``serve`` and ``migrate`` create them, the others exit
+:data:`EXIT_NO_DATABASE` where there is no database (a command run from the wrong directory).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pydantic import ValidationError
 
 from gateway import package_version
 from gateway.calendar_commands import add_calendar_commands
+from gateway.exits import EXIT_BAD_INPUT, EXIT_CONFIG, EXIT_NO_DATABASE, EXIT_REGISTRY_ERROR
 from gateway.settings import Settings, env_var, get_settings
 
 app = typer.Typer(
@@ -40,13 +47,6 @@ calendar_app = typer.Typer(
 )
 app.add_typer(calendar_app, name="calendar")
 
-#: Exit status when the configuration is refused.
-EXIT_CONFIG = 2
-#: Exit status when a lookup fails with a coded registry error (e.g. AGENCY_UNKNOWN).
-EXIT_REGISTRY_ERROR = 1
-#: Exit status when an input value (an instant, a month) is refused.
-EXIT_BAD_INPUT = 1
-
 
 def _fail(message: str, status: int) -> NoReturn:
     typer.echo(message, err=True)
@@ -54,9 +54,15 @@ def _fail(message: str, status: int) -> NoReturn:
 
 
 def _settings(**overrides: Any) -> Settings:
-    """Read the settings, overridden by the options given; exit 2 naming each bad variable."""
+    """Read the settings, overridden by the options given; exit 2 naming each bad variable.
+
+    Also routes the log lines to stderr (+07:00 timestamps): unconfigured, structlog would print
+    them on stdout, into the command's answer.
+    """
+    from gateway.logging import configure_logging
+
     try:
-        return get_settings(
+        settings = get_settings(
             **{name: value for name, value in overrides.items() if value is not None}
         )
     except ValidationError as error:
@@ -66,6 +72,21 @@ def _settings(**overrides: Any) -> Settings:
             prefix = f"{env_var(name)}: " if name else ""
             lines.append(f"  {prefix}{problem['msg'].removeprefix('Value error, ')}")
         _fail("configuration refused:\n" + "\n".join(lines), EXIT_CONFIG)
+    configure_logging(settings.log_level, json=settings.log_json)
+    return settings
+
+
+def _store_settings(**overrides: Any) -> Settings:
+    """:func:`_settings` for a command on the node's data: names the data directory and the
+    database it uses on stderr (the same command run elsewhere finds other data)."""
+    from gateway.runtime import database_location
+
+    settings = _settings(**overrides)
+    typer.echo(
+        f"data directory {settings.data_dir.resolve()}, database {database_location(settings)}",
+        err=True,
+    )
+    return settings
 
 
 @app.command()
@@ -82,7 +103,7 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the node: the native API, its docs at /docs, probes at /healthz and /readyz."""
-    settings = _settings(host=host, port=port)
+    settings = _store_settings(host=host, port=port)
     from gateway.server import serve as run_server
 
     run_server(settings, workers=workers)
@@ -91,7 +112,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Run the outbox relay and the router (production: beside `serve`, any number of them)."""
-    settings = _settings()
+    settings = _store_settings()
     import asyncio
     import signal
 
@@ -102,7 +123,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with open_runtime(settings, workers=True):
+        async with open_runtime(settings, workers=True, create=False):
             await stop.wait()
 
     _run_store_command(run)
@@ -110,8 +131,8 @@ def worker() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations (GATEWAY_DATABASE_URL) up to the code's head."""
-    settings = _settings()
+    """Create the database, or apply its migrations, up to the code's head."""
+    settings = _store_settings()
 
     from gateway.store.database import create_engine, ensure_schema
     from gateway.store.database import migrate as apply
@@ -133,10 +154,12 @@ def _run_store_command(run: Any) -> None:
     import asyncio
 
     from gateway.core.errors import ExchangeError
-    from gateway.store.database import StoreNotMigrated
+    from gateway.store.database import StoreMissing, StoreNotMigrated
 
     try:
         asyncio.run(run())
+    except StoreMissing as error:
+        _fail(f"{error.code}: {error}", EXIT_NO_DATABASE)
     except StoreNotMigrated as error:
         _fail(f"{error.code}: {error}", EXIT_REGISTRY_ERROR)
     except ExchangeError as error:
@@ -147,7 +170,7 @@ def _run_store_command(run: Any) -> None:
 
 
 def _systems(settings: Settings, action: Any) -> None:
-    """Run ``action(admin)`` against the configured store."""
+    """Run ``action(admin)`` against the configured store (which it never creates)."""
     from gateway.core.clock import SystemClock
     from gateway.core.secrets import SecretBox
     from gateway.core.systems import SystemAdmin
@@ -155,7 +178,7 @@ def _systems(settings: Settings, action: Any) -> None:
     from gateway.runtime import open_store
 
     async def run() -> None:
-        async with open_store(settings) as store:
+        async with open_store(settings, create=False) as store:
             admin = SystemAdmin(
                 store,
                 SecretBox(settings.secret_key.get_secret_value()),
@@ -168,14 +191,25 @@ def _systems(settings: Settings, action: Any) -> None:
 
 
 def _system_json(system: Any) -> dict[str, Any]:
+    from schemas.timestamps import in_vietnam
+
+    created = system.created_at
     return {
         "system_id": system.system_id,
         "grants": list(system.grants),
         "enabled": system.enabled,
         "admin": system.admin,
+        "node_link": system.node_link,
         "description": system.description,
-        "created_at": system.created_at.isoformat() if system.created_at else None,
+        "created_at": in_vietnam(created).isoformat() if created else None,
     }
+
+
+def _echo_json(value: Any) -> None:
+    """Print ``value`` as the command's one JSON document on stdout."""
+    import json
+
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 @systems_app.command("add")
@@ -189,21 +223,32 @@ def systems_add(
     ] = None,
     admin: Annotated[bool, typer.Option(help="May call registerAgency/deleteAgency.")] = False,
     description: Annotated[str, typer.Option(help="Free text for operators.")] = "",
+    node_link: Annotated[
+        bool,
+        typer.Option(
+            "--node-link",
+            help="Another axis node (a provincial node at the national node): may use "
+            "reportDelivery, nextDocId and failCode (docs/axes.md).",
+        ),
+    ] = False,
 ) -> None:
     """Register a connected system; prints its secret (when generated) and API token once."""
-    import json
-
-    settings = _settings()
+    settings = _store_settings()
 
     async def action(admin_: Any) -> None:
         done = await admin_.add(
-            system_id, agency, secret=secret, admin=admin, description=description
+            system_id,
+            agency,
+            secret=secret,
+            admin=admin,
+            description=description,
+            node_link=node_link,
         )
         out = _system_json(done.system)
         if secret is None:
             out["secret"] = done.secret
         out["token"] = done.token
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        _echo_json(out)
 
     _systems(settings, action)
 
@@ -211,13 +256,10 @@ def systems_add(
 @systems_app.command("list")
 def systems_list() -> None:
     """List the connected systems as JSON (never their secrets)."""
-    import json
-
-    settings = _settings()
+    settings = _store_settings()
 
     async def action(admin_: Any) -> None:
-        systems = await admin_.list()
-        typer.echo(json.dumps([_system_json(s) for s in systems], ensure_ascii=False, indent=2))
+        _echo_json([_system_json(s) for s in await admin_.list()])
 
     _systems(settings, action)
 
@@ -225,19 +267,17 @@ def systems_list() -> None:
 @systems_app.command("disable")
 def systems_disable(system_id: Annotated[str, typer.Argument()]) -> None:
     """Disable a system: its calls fail authentication until enabled again."""
-    _systems(_settings(), lambda a: _echo_system(a.set_enabled(system_id, False)))
+    _systems(_store_settings(), lambda a: _echo_system(a.set_enabled(system_id, False)))
 
 
 @systems_app.command("enable")
 def systems_enable(system_id: Annotated[str, typer.Argument()]) -> None:
     """Enable a disabled system."""
-    _systems(_settings(), lambda a: _echo_system(a.set_enabled(system_id, True)))
+    _systems(_store_settings(), lambda a: _echo_system(a.set_enabled(system_id, True)))
 
 
 async def _echo_system(pending: Any) -> None:
-    import json
-
-    typer.echo(json.dumps(_system_json(await pending), ensure_ascii=False, indent=2))
+    _echo_json(_system_json(await pending))
 
 
 @systems_app.command("rotate-secret")
@@ -247,24 +287,31 @@ def systems_rotate_secret(
         str | None, typer.Option(help="The new secret; generated when omitted.")
     ] = None,
 ) -> None:
-    """Replace a system's VXP secret; prints the generated one once."""
-    settings = _settings()
+    """Replace a system's VXP secret; prints the system as JSON, with the generated secret once
+    (like `add`)."""
+    settings = _store_settings()
 
     async def action(admin_: Any) -> None:
         new = await admin_.rotate_secret(system_id, secret)
-        typer.echo(new if secret is None else "secret replaced")
+        out = _system_json(await admin_.store.get_system(system_id))
+        if secret is None:
+            out["secret"] = new
+        _echo_json(out)
 
     _systems(settings, action)
 
 
 @systems_app.command("rotate-token")
 def systems_rotate_token(system_id: Annotated[str, typer.Argument()]) -> None:
-    """Issue a new native-API bearer token; prints it once."""
+    """Issue a new native-API bearer token; prints the system as JSON with its token once."""
 
     async def action(admin_: Any) -> None:
-        typer.echo(await admin_.rotate_token(system_id))
+        token = await admin_.rotate_token(system_id)
+        out = _system_json(await admin_.store.get_system(system_id))
+        out["token"] = token
+        _echo_json(out)
 
-    _systems(_settings(), action)
+    _systems(_store_settings(), action)
 
 
 @systems_app.command("grant")
@@ -278,6 +325,10 @@ def systems_grant(
     admin: Annotated[
         bool | None, typer.Option("--admin/--no-admin", help="Give or take the registry grant.")
     ] = None,
+    node_link: Annotated[
+        bool | None,
+        typer.Option("--node-link/--no-node-link", help="Mark or unmark as another axis node."),
+    ] = None,
 ) -> None:
     """Add, remove or set the agency codes a system may act for."""
 
@@ -285,9 +336,11 @@ def systems_grant(
         await admin_.grant(system_id, agency, revoke=revoke, replace=replace)
         if admin is not None:
             await admin_.set_admin(system_id, admin)
+        if node_link is not None:
+            await admin_.set_node_link(system_id, node_link)
         await _echo_system(admin_.store.get_system(system_id))
 
-    _systems(_settings(), action)
+    _systems(_store_settings(), action)
 
 
 @app.command()
@@ -504,7 +557,7 @@ def _runs(numbers: list[int]) -> str:
     return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-add_calendar_commands(calendar_app, _settings, _run_store_command)
+add_calendar_commands(calendar_app, _store_settings, _run_store_command)
 
 
 def main() -> None:

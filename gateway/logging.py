@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from schemas.timestamps import VIETNAM_TZ
+from gateway.core.clock import VN_TZ
 
 #: Header carrying the correlation id, in requests and responses.
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,7 +53,7 @@ def new_request_id() -> str:
 
 def _vietnam_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """Stamp the event with the current time in +07:00 (domain.md §3: times in Vietnam's zone)."""
-    event_dict["timestamp"] = datetime.now(VIETNAM_TZ).isoformat(timespec="milliseconds")
+    event_dict["timestamp"] = datetime.now(VN_TZ).isoformat(timespec="milliseconds")
     return event_dict
 
 

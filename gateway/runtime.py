@@ -4,8 +4,9 @@
 :class:`contextlib.AsyncExitStack` (design.md §3.3): the agency registry, the database engine
 (refusing an un-migrated schema unless migrations run at start), the store, the bus (RabbitMQ when
 ``GATEWAY_AMQP_URL`` is set, else in-process), the exchange use cases, and, when asked, the
-workers: the outbox relay and the router, plus a start-up sweep. Whatever opened is closed in
-reverse order, even when a later resource fails to open.
+workers: the outbox relay, the router and the notifier, and on a provincial node the forwarder,
+the reporter and the puller, plus a start-up sweep. Whatever opened is closed in reverse order,
+even when a later resource fails to open.
 """
 
 from __future__ import annotations
@@ -24,35 +25,36 @@ from connectors.vxp.client import VxpClient
 from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.calendar_data import load_spec
-from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, AcceptConfig
+from gateway.core import work
+from gateway.core.accept import AcceptConfig
 from gateway.core.agencies import RegistryAdmin
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
-from gateway.core.model import REPORT_TOPIC
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
-from gateway.settings import NodeRole, Settings
+from gateway.settings import NodeRole, Settings, env_var, redact_url
 from gateway.store.database import (
+    StoreMissing,
     check_migrated,
     create_engine,
     ensure_schema,
     migrate,
+    schema_state,
+    sqlite_file,
 )
 from gateway.store.repository import SqlStore
-from gateway.workers.forwarder import Forwarder
-from gateway.workers.puller import Puller
+from gateway.workers.notifier import Notifier
 from gateway.workers.relay import OutboxRelay
-from gateway.workers.reporter import Reporter
-from gateway.workers.router import Router, sweep
+from gateway.workers.supervisor import start_workers
 from identifiers import Registry
 
 log = get_logger(__name__)
 
 #: Work kinds the node declares on the bus.
-TOPICS = ("route", "forward", "report", "notify")
+TOPICS = tuple(topic.value for topic in work.Topic)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Runtime:
     registry_admin: RegistryAdmin
     calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
     relay: OutboxRelay | None = None
+    notifier: Notifier | None = None  # when this process runs the workers
 
 
 async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
@@ -104,9 +107,11 @@ async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
             log.exception("business calendar refresh failed")
 
 
-def _prepare(settings: Settings) -> tuple[Registry, TrustStore | None]:
-    """Blocking start-up work: create the data directory, read the registry and trust files."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+def _prepare(settings: Settings, create: bool) -> tuple[Registry, TrustStore | None]:
+    """Blocking start-up work: create the data directory (when ``create``), read the registry
+    and trust files."""
+    if create:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = load_registry(settings)
     trust = TrustStore.from_pem_file(settings.trust_file) if settings.trust_file else None
     return registry, trust
@@ -141,14 +146,45 @@ def make_bus(settings: Settings) -> Bus:
     return MemoryBus(topics=TOPICS, retry=retry)
 
 
+def database_location(settings: Settings) -> str:
+    """Where the node's database is, for people: the SQLite file, or the URL (password hidden)
+    and schema."""
+    file = sqlite_file(settings.database_url)
+    if file is not None:
+        return str(file.resolve())
+    where = redact_url(settings.database_url)
+    return f"{where} (schema {settings.database_schema})" if settings.database_schema else where
+
+
+def _missing(settings: Settings, what: str) -> StoreMissing:
+    return StoreMissing(
+        f"{what} at {database_location(settings)} (data directory "
+        f"{settings.data_dir.resolve()}); run `python -m gateway migrate` to create it, or set "
+        f"{env_var('data_dir')} (or {env_var('database_url')}) to the node's own"
+    )
+
+
 @asynccontextmanager
 async def open_store(
-    settings: Settings, *, migrate_first: bool | None = None
+    settings: Settings, *, migrate_first: bool | None = None, create: bool = True
 ) -> AsyncIterator[SqlStore]:
-    """The store on the configured database, migrated (or checked) as the settings say."""
+    """The store on the configured database, migrated (or checked) as the settings say.
+
+    ``create`` False (every command but ``serve`` and ``migrate``) refuses, with
+    :class:`StoreMissing`, a database that does not exist or holds no node schema, and creates
+    nothing: neither the SQLite file and its directory nor the PostgreSQL schema. A database that
+    exists is still migrated when the settings say so.
+    """
+    file = sqlite_file(settings.database_url)
+    # An empty file is an empty SQLite database: refused before a connection writes to it.
+    if not create and file is not None and (not file.is_file() or file.stat().st_size == 0):
+        raise _missing(settings, "no node database")
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await ensure_schema(engine, settings.database_schema)
+        if create:
+            await ensure_schema(engine, settings.database_schema)
+        elif (await schema_state(engine)).current is None:
+            raise _missing(settings, "no node schema in the database")
         if settings.migrate_on_start if migrate_first is None else migrate_first:
             state = await migrate(engine)
             log.info("database migrated", revision=state.current)
@@ -166,14 +202,16 @@ async def open_runtime(
     workers: bool | None = None,
     clock: Clock | None = None,
     upstream_http: httpx.AsyncClient | None = None,
+    create: bool = True,
 ) -> AsyncIterator[Runtime]:
     """Open the node's resources for the duration of the ``async with`` block.
 
     ``workers`` None follows ``settings.workers_in_serve``. ``upstream_http`` replaces the HTTP
-    client of the link to the national node (tests run several nodes in one process). Raises
+    client of the link to the national node (tests run several nodes in one process). ``create``
+    False refuses to create the data directory and the database (:func:`open_store`). Raises
     what a resource raises on opening (a bad registry file,
-    :class:`gateway.store.database.StoreNotMigrated`, a broker that cannot be reached), after
-    closing those already open.
+    :class:`gateway.store.database.StoreNotMigrated` or ``StoreMissing``, a broker that cannot
+    be reached), after closing those already open.
     """
     log.info("node starting", settings=settings.public_view())
     if settings.secret_problem() is not None:
@@ -183,11 +221,11 @@ async def open_runtime(
     async with AsyncExitStack() as stack:
         stack.callback(log.info, "node stopped")  # first in, so logged after everything closed
         # File I/O off the event loop: the loop may already serve other apps (tests, workers).
-        registry, trust = await asyncio.to_thread(_prepare, settings)
+        registry, trust = await asyncio.to_thread(_prepare, settings, create)
         source = str(settings.registry_file) if settings.registry_file else "bundled"
         log.info("agency registry loaded", agencies=len(registry), source=source)
 
-        store = await stack.enter_async_context(open_store(settings))
+        store = await stack.enter_async_context(open_store(settings, create=create))
         calendar = await open_calendar(settings, store, clock)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(
@@ -221,6 +259,7 @@ async def open_runtime(
             receiver_retry_base=timedelta(seconds=settings.receiver_retry_seconds),
         )
         relay: OutboxRelay | None = None
+        notifier: Notifier | None = None
         if run_workers:
             relay = OutboxRelay(store, bus, clock)
         exchange = Exchange(
@@ -233,44 +272,18 @@ async def open_runtime(
             legal=calendar.legal,
         )
         if relay is not None:
-            router = Router(store, registry, clock)
-            await bus.subscribe(ROUTE_TOPIC, router.handle, on_dead=router.on_dead)
-            forwarding = settings.upstream_url is not None
-            puller: Puller | None = None
-            if forwarding:
-                client = upstream_client(settings, upstream_http)
-                stack.push_async_callback(client.aclose)
-                forwarder = Forwarder(store, client, clock, node_id=settings.node_id, limits=limits)
-                await bus.subscribe(FORWARD_TOPIC, forwarder.handle, on_dead=forwarder.on_dead)
-                reporter = Reporter(store, client, clock)
-                await bus.subscribe(REPORT_TOPIC, reporter.handle, on_dead=reporter.on_dead)
-                puller = Puller(
-                    exchange,
-                    store,
-                    client,
-                    clock,
-                    interval=settings.upstream_poll_seconds,
-                    legal=calendar.legal,
-                    bus=bus,
-                    resend_after=timedelta(seconds=settings.upstream_resend_seconds),
-                )
-            await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
-            tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
-            if puller is not None:
-                tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
-
-            async def stop_workers() -> None:
-                for task in tasks:
-                    task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-
-            # Registered after bus.close: the relay and the puller stop first, then the bus
-            # drains.
-            stack.push_async_callback(stop_workers)
-            log.info(
-                "workers running", relay=True, router=True, forwarder=forwarding, puller=forwarding
+            notifier = await start_workers(
+                stack,
+                settings,
+                store=store,
+                bus=bus,
+                clock=clock,
+                registry=registry,
+                exchange=exchange,
+                relay=relay,
+                legal=calendar.legal,
+                limits=limits,
+                upstream=lambda: upstream_client(settings, upstream_http),
             )
         yield Runtime(
             settings=settings,
@@ -283,4 +296,5 @@ async def open_runtime(
             registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
             calendar=calendar,
             relay=relay,
+            notifier=notifier,
         )

@@ -23,13 +23,13 @@ from identifiers.errors import (
     SuccessionCycle,
     SuccessionTooLong,
 )
-from identifiers.registry import VIETNAM_TZ, Registry, vietnam_today
+from identifiers.registry import VN_TZ, Registry, vietnam_today
 from identifiers.succession import MAX_SUCCESSION_HOPS, Redirect, Resolution, ResolutionOutcome
 
 __all__ = [
     "ADMINISTRATIVE_FORMS",
     "MAX_SUCCESSION_HOPS",
-    "VIETNAM_TZ",
+    "VN_TZ",
     "Agency",
     "AgencyCode",
     "AgencyDuplicate",

@@ -31,8 +31,9 @@ from identifiers.errors import (
 )
 from identifiers.succession import Resolution, check_chain, resolve
 
-#: Vietnam's time zone (Asia/Ho_Chi_Minh, UTC+7, no DST; NĐ 30/2020 App. I).
-VIETNAM_TZ = timezone(timedelta(hours=7), "+07:00")
+#: Vietnam's time zone (Asia/Ho_Chi_Minh, UTC+7, no DST; NĐ 30/2020 App. I). A stdlib-only leaf
+#: keeps its own copy of edxml.VN_TZ (same name, same value).
+VN_TZ = timezone(timedelta(hours=7), "+07:00")
 #: Bundled data files (package data ``identifiers/data/*.csv``).
 VERIFIED_CODES = "verified-codes.csv"
 DEMO_CODES = "demo-codes.csv"
@@ -44,7 +45,7 @@ _FIELD_NAMES = frozenset(item.name for item in fields(Agency))
 
 def vietnam_today() -> date:
     """Today's date in Vietnam: the default clock of a registry."""
-    return datetime.now(VIETNAM_TZ).date()
+    return datetime.now(VN_TZ).date()
 
 
 class Registry:

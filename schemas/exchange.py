@@ -34,7 +34,10 @@ class CopyState(StrEnum):
 
     ``queued`` (accepted, being routed) → ``available`` (in the recipient's inbox) → ``received``
     (the recipient confirmed ``done``); ``failed`` when the node gave up (no system serves the
-    recipient, too many ``fail`` confirmations); ``removed`` when an update dropped the recipient.
+    recipient, too many ``fail`` confirmations); ``removed`` when an update dropped the recipient;
+    ``forwarded`` when the copy was handed on to another node (docs/axes.md: a provincial node's
+    copy for outside its province, a national node's copy a provincial node pulled), until the
+    final recipient's confirmation comes back (``received``) or a refusal (``failed``).
     """
 
     QUEUED = "queued"
@@ -42,6 +45,7 @@ class CopyState(StrEnum):
     RECEIVED = "received"
     FAILED = "failed"
     REMOVED = "removed"
+    FORWARDED = "forwarded"
 
 
 class ConfirmStatus(StrEnum):
@@ -176,6 +180,16 @@ class DeliveryInfo(_Body):
     status_at: VnDateTime | None = None
     legal: CopyLegalInfo | None = Field(
         default=None, description="The copy's legal measures (docs/calendar.md)."
+    )
+
+
+class DeliveryPage(_Body):
+    """One page of ``/sent`` or ``/deliveries``: its rows and where the next page starts."""
+
+    items: list[DeliveryInfo]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same filters) for the next page; null on the "
+        "last page."
     )
 
 

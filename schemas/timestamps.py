@@ -12,15 +12,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime
 
-#: Asia/Ho_Chi_Minh as a fixed offset (no DST since 1975).
-VIETNAM_TZ = timezone(timedelta(hours=7), "+07:00")
+#: Asia/Ho_Chi_Minh as a fixed offset (no DST since 1975). A leaf that imports only pydantic keeps
+#: its own copy of edxml.VN_TZ (same name, same value).
+VN_TZ = timezone(timedelta(hours=7), "+07:00")
 
 
 def in_vietnam(value: datetime) -> datetime:
     """Return the aware ``value`` expressed in +07:00; naive datetimes are refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("a timestamp must carry its time zone")
-    return value.astimezone(VIETNAM_TZ)
+    return value.astimezone(VN_TZ)
 
 
 #: An aware datetime shown in +07:00 (``2025-07-01T08:30:00+07:00``).

@@ -12,7 +12,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from enum import StrEnum
 
 from connectors.vxp.errors import (
@@ -21,6 +21,7 @@ from connectors.vxp.errors import (
     VxpParamError,
     VxpTimestampError,
 )
+from edxml import VN_TZ
 
 HEADER_PREFIX = "XroadVnpt-"
 SIGN_HEADER_KEY = "XroadVnpt-sign-header-key"
@@ -35,7 +36,7 @@ CONTENT_TYPE_FILE = "application/octet-stream"
 
 #: Vietnam's offset. The SDK stamps JVM-local time without an offset (§3.1); the node reads it as
 #: +07:00 because the integrators are in Vietnam (INF).
-VN_TZ = timezone(timedelta(hours=7), "ICT")
+# Vietnam's time zone is edXML's (edxml.VN_TZ): one definition for every room that may import it.
 
 
 class Action(StrEnum):

@@ -26,7 +26,6 @@ from connectors.vxp.protocol import (
     SIGN_HEADER_KEY,
     USER_AGENT,
     VERSION_HEADER,
-    VN_TZ,
     Action,
     build_sign_header,
     format_timestamp,
@@ -34,6 +33,7 @@ from connectors.vxp.protocol import (
     sign,
 )
 from connectors.vxp.sdkmap import SdkHeaderMap
+from edxml import VN_TZ
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 

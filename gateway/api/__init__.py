@@ -6,9 +6,10 @@ models of :mod:`schemas`; :mod:`gateway.api.errors` turns every failure into a c
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from gateway.api import agencies, calendar, codes, health, metrics, native, node, vxp
+from gateway.api.query import refuse_unknown_query
 
 #: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
 API_PREFIX = "/api/v1"
@@ -21,7 +22,8 @@ def build_router() -> APIRouter:
     router.include_router(vxp.router)
     router.include_router(health.router)
     router.include_router(metrics.router)
-    v1 = APIRouter(prefix=API_PREFIX)
+    # Every /api/v1 route refuses query parameters it does not take (gateway.api.query).
+    v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
     for module in (node, agencies, codes, calendar, native):
         v1.include_router(module.router)
     router.include_router(v1)

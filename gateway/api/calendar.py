@@ -20,7 +20,7 @@ from gateway.api.dependencies import CallerDep, RuntimeDep
 from gateway.api.errors import ERROR_RESPONSES
 from gateway.api.native.views import AUTH_RESPONSES
 from gateway.core.calendar import CalendarError, Day
-from gateway.core.calendar_admin import checked_override, require_admin
+from gateway.core.calendar_admin import checked_override, require_calendar_admin
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import BadRequest
 from gateway.core.legal import StoredOverride
@@ -146,7 +146,7 @@ _ADMIN = {**AUTH_RESPONSES, 403: {"model": ErrorBody, "description": "AUTH_FORBI
 
 async def _admin(caller: CallerDep) -> System:
     """The calling system if it has the admin grant (checked before the body is read)."""
-    require_admin(caller)
+    require_calendar_admin(caller)
     return caller
 
 

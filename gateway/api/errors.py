@@ -3,6 +3,8 @@
 Every rejection carries the body of :class:`schemas.errors.ErrorBody` with a stable code:
 
 - ``REQUEST_INVALID`` (422): a parameter or body failed validation; ``field`` names it.
+- ``REQUEST_UNKNOWN_PARAMETER`` (422): a query parameter the route does not take
+  (:mod:`gateway.api.query`); ``field`` names it.
 - ``NOT_FOUND`` (404), ``METHOD_NOT_ALLOWED`` (405), ...: HTTP errors, unknown routes included.
 - the package's own code for the coded errors of the libraries, e.g. ``AGENCY_UNKNOWN`` (404).
 - the exchange's codes (:mod:`gateway.core.errors`): ``AUTH_*`` 401 (with ``WWW-Authenticate:
@@ -73,7 +75,11 @@ EXCHANGE_STATUS: dict[type[ExchangeError], int] = {
     StoreUnavailable: 503,
 }
 #: Codes whose HTTP status differs from their class's (checked first).
-EXCHANGE_CODE_STATUS: dict[str, int] = {"EDXML_TOO_LARGE": 413, "CALENDAR_OVERRIDE_EXISTS": 409}
+EXCHANGE_CODE_STATUS: dict[str, int] = {
+    "EDXML_TOO_LARGE": 413,
+    "CALENDAR_OVERRIDE_EXISTS": 409,
+    "DOCUMENT_REPEAT_CONFLICT": 409,
+}
 # Where a request parameter came from, as FastAPI puts it first in an error's ``loc``.
 _SOURCES = {
     "path": "path parameter",
@@ -248,6 +254,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 #: OpenAPI description of the error responses, for ``responses=`` of routes and routers.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorBody, "description": "REQUEST_INVALID: a parameter is not valid."},
+    422: {
+        "model": ErrorBody,
+        "description": "REQUEST_INVALID: a parameter is not valid; REQUEST_UNKNOWN_PARAMETER: "
+        "a query parameter the route does not take (`field` names either).",
+    },
     500: {"model": ErrorBody, "description": "INTERNAL: unexpected failure (see the logs)."},
 }

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request, Response
 
 from gateway.api.dependencies import current_runtime
 from gateway.core.errors import StoreUnavailable
+from gateway.core.model import DeliveryState
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
@@ -164,7 +165,7 @@ def store_gauges(stats: dict[str, int] | None) -> list[Family]:
         return [up]
     deliveries = Family(
         "gateway_deliveries",
-        "Recipient copies by state (queued, available, received, failed, removed).",
+        "Recipient copies by state (" + ", ".join(s.value for s in DeliveryState) + ").",
         "gauge",
         ("state",),
     )
@@ -200,4 +201,15 @@ async def metrics(request: Request) -> Response:
         except (StoreUnavailable, TimeoutError) as exc:
             log.warning("metrics: store statistics unavailable", error=str(exc))
     families = [*COUNTERS.families(), *store_gauges(stats)]
+    if runtime is not None and runtime.notifier is not None:
+        offered = Family(
+            "gateway_copies_offered_total",
+            "Copies put in a receiving system's pull list at accept, by system (notify events "
+            "consumed by this process's workers).",
+            "counter",
+            ("system",),
+        )
+        for system_id, count in runtime.notifier.offered.items():
+            offered.inc(system_id, amount=count)
+        families.append(offered)
     return Response(render(families), media_type=CONTENT_TYPE)

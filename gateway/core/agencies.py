@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.core.clock import VN_TZ, Clock
-from gateway.core.errors import BadRequest, NotAllowed
+from gateway.core.errors import BadRequest
 from gateway.core.model import System
+from gateway.core.permissions import require_admin
 from identifiers import Agency, AgencyCode, Registry
 
 _PAIR = re.compile(r'"([A-Za-z0-9_]+)"\s*:\s*"([^"]*)"')
@@ -50,12 +51,7 @@ class RegistryAdmin:
 
     @staticmethod
     def _require_admin(caller: System) -> None:
-        if not caller.admin:
-            raise NotAllowed(
-                f"system {caller.system_id} may not change the agency registry",
-                code="AUTH_FORBIDDEN",
-                field="systemid",
-            )
+        require_admin(caller, "change the agency registry", "systemid")
 
     def register(self, caller: System, body: str) -> Agency:
         """Add the agency a ``registerAgency`` body describes."""

@@ -20,9 +20,10 @@ from typing import Protocol
 
 from gateway.core.calendar import BusinessCalendar, Override, OverrideKind
 from gateway.core.clock import Clock
-from gateway.core.errors import BadRequest, NotAllowed, NotFound
+from gateway.core.errors import BadRequest, NotFound
 from gateway.core.legal import LegalTime, StoredOverride
 from gateway.core.model import System
+from gateway.core.permissions import require_admin
 from gateway.core.session_index import SUPPORTED_YEARS
 
 #: Confidences a row may carry (as in the override table's CSV).
@@ -48,14 +49,9 @@ class OverrideStore(Protocol):
         ...
 
 
-def require_admin(caller: System | None) -> None:
+def require_calendar_admin(caller: System | None) -> None:
     """Refuse a system without the admin grant (``AUTH_FORBIDDEN``); None is an operator."""
-    if caller is not None and not caller.admin:
-        raise NotAllowed(
-            f"system {caller.system_id} may not manage the calendar overrides (admin only)",
-            code="AUTH_FORBIDDEN",
-            field="Authorization",
-        )
+    require_admin(caller, "manage the calendar overrides", "Authorization")
 
 
 def checked_override(
@@ -118,12 +114,12 @@ class CalendarAdmin:
 
     async def list(self, caller: System | None = None) -> list[StoredOverride]:
         """The stored rows, by date."""
-        require_admin(caller)
+        require_calendar_admin(caller)
         return await self.store.calendar_overrides()
 
     async def add(self, caller: System | None, row: Override, actor: str) -> StoredOverride:
         """Store an operator's row and rebuild the calendar; ``actor`` is recorded as its author."""
-        require_admin(caller)
+        require_calendar_admin(caller)
         stored = StoredOverride(row, self.clock.now(), actor[:100])
         await self.store.add_calendar_override(stored)
         await self.reload()
@@ -131,7 +127,7 @@ class CalendarAdmin:
 
     async def remove(self, caller: System | None, day: date) -> StoredOverride:
         """Delete the row of ``day`` and rebuild the calendar."""
-        require_admin(caller)
+        require_calendar_admin(caller)
         removed = await self.store.remove_calendar_override(day)
         if removed is None:
             raise NotFound(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-#: Asia/Ho_Chi_Minh as a fixed offset: Vietnam has kept UTC+7 without DST since 1975.
-VN_TZ = timezone(timedelta(hours=7), "+07:00")
+from edxml import VN_TZ  # the one definition the node uses (Asia/Ho_Chi_Minh, no DST)
+
+__all__ = ["VN_TZ", "Clock", "FrozenClock", "SystemClock"]
 
 
 class Clock(Protocol):

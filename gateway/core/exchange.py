@@ -29,6 +29,7 @@ from gateway.core.model import (
     StatusNotice,
     System,
 )
+from gateway.core.permissions import require_node_link
 from gateway.core.ports import Store
 from gateway.core.secrets import SecretBox, token_hash
 from identifiers import Registry
@@ -164,6 +165,10 @@ class Exchange:
         ``next_doc_id`` is a downstream node taking the copy on: it is ``forwarded`` until that
         node reports the final receipt (:meth:`report`).
         """
+        if next_doc_id is not None:
+            require_node_link(caller, "nextDocId")
+        if fail_code:
+            require_node_link(caller, "failCode")
         now = self.clock.now()
         if not done and fail_code:
             return await self._report(
@@ -202,6 +207,7 @@ class Exchange:
         """``reportDelivery`` (node-to-node): what became of one of the caller's copies further
         on. ``received`` at ``at`` sets the copy's ``received_at`` (the final recipient's
         confirmation) and its receipt measures; else the copy fails with ``code``."""
+        require_node_link(caller, "systemid")
         now = self.clock.now()
         if at > now + REPORT_CLOCK_SKEW:
             raise BadRequest(f"time {at.isoformat()} is in the future", field="time")
@@ -241,10 +247,27 @@ class Exchange:
     # ---------------------------------------------------------------- sender's view
 
     async def sent(
-        self, caller: System, document_id: str | None, kind: MessageType, limit: int = 500
+        self,
+        caller: System,
+        document_id: str | None,
+        kind: MessageType,
+        limit: int = 500,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
-        """One row per recipient copy of what the caller sent (optionally one document)."""
-        return await self.store.sent_rows(caller.system_id, document_id or None, kind, limit)
+        """One row per recipient copy of what the caller sent (optionally one document), a page
+        of at most ``limit`` documents (see :meth:`Store.sent_rows`)."""
+        return await self.store.sent_rows(
+            caller.system_id,
+            document_id or None,
+            kind,
+            limit,
+            since=since,
+            until=until,
+            before=before,
+        )
 
     async def statuses(self, copies: list[DeliveryView]) -> dict[str, tuple[StatusNotice, ...]]:
         """Every status recorded against these copies (they are the caller's: from

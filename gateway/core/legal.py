@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
+from edxml import StatusCode
 from gateway.core.calendar import (
     DEFAULT_SESSIONS,
     BusinessCalendar,
@@ -52,9 +53,9 @@ from gateway.core.session_index import SUPPORTED_YEARS
 from gateway.core.statutory import StatutoryDays, vietnam_statutory
 
 #: Statuses that notify receipt (01 received, 03 accepted; NĐ 30/2020 Art. 21(2)(c)).
-NOTICE_CODES = frozenset({"01", "03"})
+NOTICE_CODES = frozenset({StatusCode.INBOX.value, StatusCode.ACCEPTED.value})
 #: The status that closes the processing of a document (06 completed).
-DONE_CODE = "06"
+DONE_CODE = StatusCode.FINISHED.value
 #: Copies that no longer await processing: never overdue.
 _NOT_PENDING = frozenset({DeliveryState.FAILED, DeliveryState.REMOVED})
 

@@ -8,16 +8,8 @@ Vocabulary:
 - a **document** is one accepted package (an edXML document *or* a status package), stored once
   with its original bytes; its id is the DocId the sender got back;
 - a **delivery** is one recipient's copy of a document, with its own id (the docId the recipient
-  pulls, fetches and confirms) and a state machine::
-
-      queued ──router──► available ──updateStatus done──► received
-                           │   ▲
-             updateStatus fail │ (not before next_attempt_at, bounded count)
-                           ▼   │
-                        (available, deferred) ──too many fails──► failed
-      queued ──no system serves the recipient / dead-lettered──► failed
-      available ──update removed the recipient──► removed
-
+  pulls, fetches and confirms); its states and every transition between them are written once, in
+  :mod:`gateway.core.delivery`;
 - every change of a delivery appends a :class:`DeliveryEvent` (never updated, never deleted), so
   the full history with its timestamps is kept for the replay console and the statistics.
 """
@@ -48,19 +40,12 @@ class DeliveryState(StrEnum):
     FORWARDED = "forwarded"  # handed to the upstream node, which answered its DocId
 
 
-#: States in which a copy is finished: nothing moves it any more except an operator's replay.
-#: Topic of the work that tells the upstream node what became of a copy pulled from it.
-REPORT_TOPIC = "report"
-
-FINAL_STATES = frozenset({DeliveryState.RECEIVED, DeliveryState.FAILED, DeliveryState.REMOVED})
-
-
 class EventKind(StrEnum):
     """The kinds of entry in a delivery's history."""
 
     ACCEPTED = "accepted"  # the node committed the document and this copy
     REDIRECTED = "redirected"  # the recipient code was closed: succession followed
-    AVAILABLE = "available"  # the router put the copy in the recipient system's pull list
+    AVAILABLE = "available"  # the copy entered the recipient system's pull list
     FETCHED = "fetched"  # the recipient system downloaded the package
     CONFIRMED = "confirmed"  # updateStatus done: the package entered the recipient's system
     RECEIVER_FAILED = "receiver_failed"  # updateStatus fail: offered again later
@@ -77,8 +62,11 @@ class System:
     """A connected document system (iOffice, VOffice, ...) as the node knows it.
 
     ``grants`` are the agency codes (or level-1 subtrees such as ``H14``) the system may act for;
-    ``admin`` allows the registry calls (registerAgency/deleteAgency). The secret never appears
-    here: it is decrypted only where a signature is checked.
+    ``admin`` allows the registry calls (registerAgency/deleteAgency); ``node_link`` marks the
+    system as another axis node (a provincial node's system at the national node): only a node
+    link may use the node-to-node extensions (``reportDelivery``, ``nextDocId``, ``failCode``,
+    docs/axes.md). The secret never appears here: it is decrypted only where a signature is
+    checked.
     """
 
     system_id: str
@@ -87,6 +75,7 @@ class System:
     admin: bool = False
     created_at: datetime | None = None
     description: str = ""
+    node_link: bool = False
     #: The upstream node seen as a sender (not stored): it relays for agencies outside the
     #: province, so it may send as any of them.
     relay: bool = False

@@ -62,6 +62,7 @@ class SystemStore(Protocol):
         *,
         enabled: bool | None = None,
         admin: bool | None = None,
+        node_link: bool | None = None,
         grants: Sequence[str] | None = None,
         secret: bytes | None = None,
         token_hash: str | None = None,
@@ -227,15 +228,34 @@ class DocumentStore(Protocol):
         ...
 
     async def sent_rows(
-        self, sender_system: str, document_id: str | None, kind: MessageType, limit: int
+        self,
+        sender_system: str,
+        document_id: str | None,
+        kind: MessageType,
+        limit: int,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[tuple[DocumentRecord, DeliveryView]]:
-        """The sender's copies (one row per recipient), newest documents first."""
+        """The copies (one row per recipient) of at most ``limit`` of the sender's documents,
+        newest first by (accepted_at, document_id): accepted in [``since``, ``until``), strictly
+        after the position ``before`` (the last document of the previous page)."""
         ...
 
     async def list_deliveries(
-        self, *, state: DeliveryState | None, system_id: str | None, limit: int
+        self,
+        *,
+        state: DeliveryState | None,
+        system_id: str | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before: tuple[datetime, str] | None = None,
     ) -> list[DeliveryView]:
-        """Copies by state (e.g. the failed set for operators), newest first."""
+        """Copies by state (e.g. the failed set for operators), most recently changed first by
+        (updated_at, delivery_id): changed in [``since``, ``until``), strictly after ``before``.
+        ``system_id`` keeps what it sent, and what it receives once routed (not ``queued``)."""
         ...
 
     async def trace(self, document_id: str) -> DocumentTrace | None:

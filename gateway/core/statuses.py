@@ -8,12 +8,24 @@ current status is the furthest reached.
 
 from __future__ import annotations
 
+from edxml import StatusCode as S
+
 #: Position of each processing status in the expected order; 02 and 03 are alternatives.
-_RANK = {"01": 1, "02": 2, "03": 2, "04": 3, "05": 4, "06": 5}
+_RANK: dict[str, int] = {
+    S.INBOX: 1,
+    S.REJECTED: 2,
+    S.ACCEPTED: 2,
+    S.ASSIGNED: 3,
+    S.PROCESSING: 4,
+    S.FINISHED: 5,
+}
+
+#: The processing statuses, in their expected order.
+PROCESSING_CODES: tuple[str, ...] = tuple(_RANK)
 
 #: Codes a receiver sends about a document (the rest, 13, comes from the sender).
-RECEIVER_CODES = frozenset({"01", "02", "03", "04", "05", "06", "15", "16"})
-SENDER_CODES = frozenset({"13"})
+RECEIVER_CODES = frozenset({*_RANK, S.CHANGE_ACCEPTED, S.CHANGE_REJECTED})
+SENDER_CODES = frozenset({S.CANCELLATION})
 
 
 def status_rank(code: str | None) -> int:

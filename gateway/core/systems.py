@@ -82,6 +82,7 @@ class SystemAdmin:
         secret: str | None = None,
         admin: bool = False,
         description: str = "",
+        node_link: bool = False,
     ) -> Registered:
         """Register a system; the secret is generated when not given."""
         if not SYSTEM_ID.match(system_id):
@@ -93,7 +94,9 @@ class SystemAdmin:
         codes = self._check_grants(grants)
         plain = self._check_secret(secret)
         token = new_token()
-        system = System(system_id, tuple(codes), True, admin, self.clock.now(), description)
+        system = System(
+            system_id, tuple(codes), True, admin, self.clock.now(), description, node_link
+        )
         await self.store.add_system(system, self.secrets.seal(plain), token_hash(token))
         return Registered(system, plain, token)
 
@@ -108,6 +111,10 @@ class SystemAdmin:
     async def set_admin(self, system_id: str, admin: bool) -> System:
         """Give or take the registry-management grant."""
         return await self.store.update_system(system_id, admin=admin, now=self.clock.now())
+
+    async def set_node_link(self, system_id: str, node_link: bool) -> System:
+        """Mark a system as another axis node (or not): the node-to-node extensions."""
+        return await self.store.update_system(system_id, node_link=node_link, now=self.clock.now())
 
     async def rotate_secret(self, system_id: str, secret: str | None = None) -> str:
         """Replace the secret; returns the new one."""

@@ -230,7 +230,7 @@ class Cluster:
             for spec in provincial_specs:
                 secret = secrets.token_urlsafe(24)
                 self.secrets[spec.link_id] = secret
-                await admin.add(spec.link_id, [spec.province or ""], secret=secret)
+                await admin.add(spec.link_id, [spec.province or ""], secret=secret, node_link=True)
             for spec, sock in zip(provincial_specs, socks[1:], strict=True):
                 extra: dict[str, object] = {
                     "upstream_url": self.node(NATIONAL).vxp_url,

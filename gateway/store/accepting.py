@@ -18,6 +18,8 @@ from sqlalchemy import Boolean, and_, case, func, insert, literal, or_, select, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from edxml import BusinessDocType
+from gateway.core.delivery import Event, initial_state, sources, target
 from gateway.core.model import (
     AcceptPlan,
     DeliveryState,
@@ -28,7 +30,9 @@ from gateway.core.model import (
     OutboxItem,
     StatusNoticePlan,
 )
-from gateway.core.statuses import status_rank
+from gateway.core.statuses import PROCESSING_CODES, status_rank
+from gateway.store.deliveries import event
+from gateway.store.outbox import insert_outbox
 from gateway.store.rows import document, view, view_query
 from gateway.store.tables import (
     AttachmentRow,
@@ -37,14 +41,13 @@ from gateway.store.tables import (
     DeliveryRow,
     DocumentRow,
     EventRow,
-    OutboxRow,
     StatusNoticeRow,
 )
 
 #: Status codes by rank, to advance a copy's current status only forwards in SQL.
 _LOWER_RANKED = {
-    code: [c for c in ("01", "02", "03", "04", "05", "06") if status_rank(c) < status_rank(code)]
-    for code in ("01", "02", "03", "04", "05", "06")
+    code: [c for c in PROCESSING_CODES if status_rank(c) < status_rank(code)]
+    for code in PROCESSING_CODES
 }
 
 
@@ -71,7 +74,7 @@ async def find_semantic_duplicate(
             DocumentRow.code_notation == code_notation,
             DocumentRow.promulgation_date == promulgated,
             DocumentRow.kind == MessageType.EDOC.value,
-            DocumentRow.business_type == 0,
+            DocumentRow.business_type == BusinessDocType.NEW.value,
         )
         .order_by(DocumentRow.accepted_at)
         .limit(1)
@@ -89,7 +92,7 @@ async def find_document(
             DocumentRow.sender_key == sender_key,
             DocumentRow.edxml_document_id == edxml_document_id,
             DocumentRow.kind == kind.value,
-            DocumentRow.business_type == 0,
+            DocumentRow.business_type == BusinessDocType.NEW.value,
         )
         .order_by(DocumentRow.accepted_at.desc())
         .limit(1)
@@ -187,19 +190,21 @@ async def store_plan(
     events = _accepted_events(plan, now, actor)
     link = {"document_id": doc.document_id, "business_type": doc.business_type}
     events += [event(d, EventKind.LINKED, now, actor, link) for d in plan.linked_deliveries]
-    events += [event(d, EventKind.REMOVED, now, actor, link) for d in plan.removed_deliveries]
-    events += await _record_status(s, plan, now)
-    if events:
-        await s.execute(insert(EventRow), events)
     if plan.removed_deliveries:
-        await s.execute(
+        # Event.REMOVE: only the copies the table lets go (a received copy stays received).
+        removed = await s.scalars(
             update(DeliveryRow)
             .where(
                 DeliveryRow.delivery_id.in_(list(plan.removed_deliveries)),
-                DeliveryRow.state.in_([DeliveryState.QUEUED.value, DeliveryState.AVAILABLE.value]),
+                DeliveryRow.state.in_(sources(Event.REMOVE)),
             )
-            .values(state=DeliveryState.REMOVED.value, updated_at=now)
+            .values(state=target(Event.REMOVE).value, updated_at=now)
+            .returning(DeliveryRow.delivery_id)
         )
+        events += [event(d, EventKind.REMOVED, now, actor, link) for d in removed]
+    events += await _record_status(s, plan, now)
+    if events:
+        await s.execute(insert(EventRow), events)
     await insert_outbox(s, outbox, now)
 
 
@@ -216,12 +221,15 @@ async def add_copies(
 
 
 async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> None:
+    """One row per copy, in its initial state: ``available`` at once when its system is known
+    (visible at commit, :func:`gateway.core.delivery.initial_state`)."""
     doc = plan.document
     if not plan.recipients:
         return
-    await s.execute(
-        insert(DeliveryRow),
-        [
+    rows = []
+    for r in plan.recipients:
+        state = initial_state(r.system_id, r.link)
+        rows.append(
             {
                 "delivery_id": r.delivery_id,
                 "document_id": doc.document_id,
@@ -231,17 +239,17 @@ async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> No
                 "code": r.code,
                 "code_key": r.code_key,
                 "system_id": r.system_id,
-                "state": DeliveryState.QUEUED.value,
+                "state": state.value,
                 "created_at": now,
                 "updated_at": now,
+                "available_at": now if state is DeliveryState.AVAILABLE else None,
                 "receiver_failures": 0,
                 "concerns_delivery_id": r.concerns_delivery_id,
                 "link": r.link,
                 "origin_doc_id": r.origin_doc_id,
             }
-            for r in plan.recipients
-        ],
-    )
+        )
+    await s.execute(insert(DeliveryRow), rows)
 
 
 def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[str, Any]]:
@@ -255,39 +263,10 @@ def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[s
         if r.redirects:
             redirects = {"redirects": list(r.redirects)}
             events.append(event(r.delivery_id, EventKind.REDIRECTED, now, actor, redirects))
+        if initial_state(r.system_id, r.link) is DeliveryState.AVAILABLE:
+            offered = {"system_id": r.system_id}
+            events.append(event(r.delivery_id, EventKind.AVAILABLE, now, actor, offered))
     return events
-
-
-async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: datetime) -> None:
-    if outbox:
-        await s.execute(
-            insert(OutboxRow),
-            [
-                {
-                    "topic": item.topic,
-                    "message_id": item.message_id,
-                    "body": item.body,
-                    "priority": item.priority,
-                    "headers": dict(item.headers),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for item in outbox
-            ],
-        )
-
-
-def event(
-    delivery_id: str, kind: EventKind, at: datetime, actor: str, detail: dict[str, Any]
-) -> dict[str, Any]:
-    """The row values of one history entry."""
-    return {
-        "delivery_id": delivery_id,
-        "kind": kind.value,
-        "at": at,
-        "actor": actor,
-        "detail": detail,
-    }
 
 
 def _settled(notice: StatusNoticePlan) -> dict[str, Any]:

@@ -5,6 +5,8 @@
 - :func:`migrate` applies the Alembic migrations up to head (``python -m gateway migrate``).
 - :func:`check_migrated` is called at start-up: a node refuses to run on a database whose schema is
   not at head, and says which command to run.
+- :func:`sqlite_file` names the file of a SQLite URL, so that a command may check that the
+  database exists before anything creates it (:class:`StoreMissing`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ class StoreNotMigrated(RuntimeError):
     code = "STORE_NOT_MIGRATED"
 
 
+class StoreMissing(RuntimeError):
+    """There is no node database where the settings point, and the command may not create one
+    (STORE_MISSING): only ``serve`` and ``migrate`` create a database."""
+
+    code = "STORE_MISSING"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer; foreign keys are off by default in SQLite.
@@ -47,6 +56,17 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
 def create_engine(
     url: str, *, schema: str | None = None, echo: bool = False, pool_size: int = 20
 ) -> AsyncEngine:
@@ -57,9 +77,9 @@ def create_engine(
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        file = sqlite_file(url)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
         )

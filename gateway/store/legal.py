@@ -25,6 +25,8 @@ from gateway.store.session import SessionScope, reconnecting
 from gateway.store.tables import CalendarOverrideRow, DeliveryRow, DocumentRow, StatusNoticeRow
 
 _SETTLING = sorted(NOTICE_CODES | {DONE_CODE})
+#: The key under which the first receipt notice (01 or 03) of a copy is kept.
+_NOTICE = "notice"
 
 
 def _stored(row: CalendarOverrideRow) -> StoredOverride:
@@ -123,7 +125,7 @@ class SqlLegal(SessionScope):
                 .where(DeliveryRow.document_id.in_(ids), StatusNoticeRow.code.in_(_SETTLING))
                 .group_by(StatusNoticeRow.delivery_id, StatusNoticeRow.code)
             ):
-                key = (delivery_id, "06" if code == DONE_CODE else "01")
+                key = (delivery_id, DONE_CODE if code == DONE_CODE else _NOTICE)
                 if key not in firsts or first < firsts[key]:
                     firsts[key] = first
         return [
@@ -132,8 +134,8 @@ class SqlLegal(SessionScope):
                 tuple(
                     CopySubject(
                         c,
-                        firsts.get((c.delivery_id, "01")),
-                        firsts.get((c.delivery_id, "06")),
+                        firsts.get((c.delivery_id, _NOTICE)),
+                        firsts.get((c.delivery_id, DONE_CODE)),
                     )
                     for c in copies[d.document_id]
                 ),

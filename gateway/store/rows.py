@@ -130,6 +130,7 @@ def system(row: SystemRow, grants: Sequence[str]) -> System:
         grants=tuple(sorted(grants)),
         enabled=row.enabled,
         admin=row.admin,
+        node_link=row.node_link,
         created_at=row.created_at,
         description=row.description,
     )

@@ -138,6 +138,7 @@ class SqlSystems(SessionScope):
                         token_hash=token_hash,
                         enabled=system.enabled,
                         admin=system.admin,
+                        node_link=system.node_link,
                         description=system.description,
                         created_at=now,
                         updated_at=now,
@@ -158,6 +159,7 @@ class SqlSystems(SessionScope):
         *,
         enabled: bool | None = None,
         admin: bool | None = None,
+        node_link: bool | None = None,
         grants: Sequence[str] | None = None,
         secret: bytes | None = None,
         token_hash: str | None = None,
@@ -175,6 +177,8 @@ class SqlSystems(SessionScope):
                     row.enabled = enabled
                 if admin is not None:
                     row.admin = admin
+                if node_link is not None:
+                    row.node_link = node_link
                 if secret is not None:
                     row.secret = secret
                 if token_hash is not None:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,8 @@ class SystemRow(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Another axis node (docs/axes.md): may use the node-to-node VXP extensions.
+    node_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     description: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

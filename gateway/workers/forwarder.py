@@ -23,16 +23,16 @@ the SDK (:class:`connectors.vxp.client.VxpClient`).
 from __future__ import annotations
 
 import contextlib
-import json
-from typing import Any
 
 from connectors.bus import Message, Reject, Retry
 from connectors.vxp.client import VxpClient
 from connectors.vxp.errors import VxpFailure, VxpResponseError, VxpTransportError
 from edxml import BuildError, EdxmlError, Limits, append_trace
+from gateway.core import work
 from gateway.core.clock import Clock
+from gateway.core.delivery import Event, step
 from gateway.core.errors import StoreUnavailable
-from gateway.core.model import DeliveryState, MessageType
+from gateway.core.model import MessageType
 from gateway.core.ports import Store
 from gateway.logging import get_logger
 
@@ -41,14 +41,9 @@ log = get_logger(__name__)
 
 def _work(message: Message) -> tuple[str, list[str]]:
     try:
-        body: Any = json.loads(message.body)
-        document_id = body["document_id"]
-        delivery_ids = body["delivery_ids"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Reject(f"FORWARD_MESSAGE_INVALID: {type(exc).__name__}") from exc
-    if not isinstance(document_id, str) or not isinstance(delivery_ids, list):
-        raise Reject("FORWARD_MESSAGE_INVALID: document_id/delivery_ids")
-    return document_id, [str(d) for d in delivery_ids]
+        return work.parse_forward(message.body)
+    except work.WorkInvalid as exc:
+        raise Reject(str(exc)) from exc
 
 
 class Forwarder:
@@ -75,7 +70,7 @@ class Forwarder:
             copies = [
                 c
                 for c in await self.store.deliveries_of(document_id)
-                if c.delivery_id in wanted and c.state is DeliveryState.QUEUED
+                if c.delivery_id in wanted and step(c.state, Event.FORWARD) is not None
             ]
             if not copies:
                 return  # a redelivery: already forwarded (or failed)

@@ -32,6 +32,7 @@ from connectors.bus import Bus
 from connectors.vxp.client import VxpClient
 from connectors.vxp.errors import VxpError, VxpFailure
 from connectors.vxp.models import ReceivedEdoc, SentEdoc
+from gateway.core import work
 from gateway.core.accept import SendRequest
 from gateway.core.clock import VN_TZ, Clock
 from gateway.core.errors import Conflict, ExchangeError, StoreUnavailable
@@ -41,12 +42,12 @@ from gateway.core.model import DeliveryState, DeliveryView, MessageType, System
 from gateway.core.ports import Store
 from gateway.core.routing import code_key
 from gateway.logging import get_logger
-from gateway.workers.router import forward_messages
+from gateway.workers.relay import to_message
 
 log = get_logger(__name__)
 
 #: The national node as a sender at a provincial node: it relays for every agency outside the
-#: province (:meth:`gateway.core.accept.Acceptor._check_sender`).
+#: province (:meth:`gateway.core.accept.recipients.Recipients.may_act_for`).
 UPSTREAM_SYSTEM = System(system_id="upstream", grants=(), relay=True)
 
 _CODED = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+): ")
@@ -144,7 +145,7 @@ class Puller:
         stuck = await self.store.queued_deliveries(
             self.clock.now() - self.resend_after, limit=10_000
         )
-        messages = forward_messages(stuck, "resend")
+        messages = [to_message(item) for item in work.forwards_of(stuck, tag="resend")]
         if messages:
             await self.bus.publish(messages)
             log.info("forwards sent again", count=len(messages))

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 
 from connectors.bus import Bus, BusError, Message
+from gateway.core import work
 from gateway.core.clock import Clock
 from gateway.core.errors import StoreUnavailable
 from gateway.core.model import OutboxItem
@@ -28,7 +29,7 @@ def to_message(item: OutboxItem) -> Message:
         topic=item.topic,
         body=item.body,
         message_id=item.message_id,
-        priority=min(max(item.priority, 0), 9),
+        priority=work.clamp_priority(item.priority),
         headers=dict(item.headers),
     )
 

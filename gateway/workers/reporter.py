@@ -14,31 +14,24 @@ item) is logged and ends it.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from connectors.bus import Message, Reject, Retry
 from connectors.vxp.client import VxpClient
 from connectors.vxp.errors import VxpFailure, VxpResponseError, VxpTransportError
+from gateway.core import work
 from gateway.core.clock import Clock
 from gateway.core.errors import StoreUnavailable
-from gateway.core.model import DeliveryState, OutboxItem
+from gateway.core.model import DeliveryState
 from gateway.core.ports import Store
 from gateway.logging import get_logger
 
 log = get_logger(__name__)
 
 
-def _work(message: Message) -> tuple[str, str, str | None]:
+def _work(message: Message) -> tuple[str, DeliveryState, str | None]:
     try:
-        body: Any = json.loads(message.body)
-        delivery_id, state = body["delivery_id"], body["state"]
-        code = body.get("code")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise Reject(f"REPORT_MESSAGE_INVALID: {type(exc).__name__}") from exc
-    if not isinstance(delivery_id, str) or state not in ("received", "failed"):
-        raise Reject("REPORT_MESSAGE_INVALID: delivery_id/state")
-    return delivery_id, state, code if isinstance(code, str) else None
+        return work.parse_report(message.body)
+    except work.WorkInvalid as exc:
+        raise Reject(str(exc)) from exc
 
 
 class Reporter:
@@ -59,7 +52,7 @@ class Reporter:
         if copy is None or copy.origin_doc_id is None:
             raise Reject(f"REPORT_UNKNOWN_DELIVERY: {delivery_id}")
         try:
-            if state == DeliveryState.RECEIVED.value:
+            if state is DeliveryState.RECEIVED:
                 if copy.received_at is None:  # pragma: no cover - set with the state
                     raise Reject(f"REPORT_NO_RECEIPT: {delivery_id}")
                 await self.client.report_delivery(copy.origin_doc_id, "received", copy.received_at)
@@ -95,18 +88,13 @@ class Reporter:
         queued again in the outbox, so it goes on being tried until the national node answers
         (a report is never lost; a FAIL answer ends it, see :meth:`handle`)."""
         try:
-            delivery_id, state, _ = _work(message)
+            delivery_id, state, code = _work(message)
         except Reject:
             log.error("poison report message dead-lettered", reason=reason)
             return
         now = self.clock.now()
-        again = OutboxItem(
-            0,
-            message.topic,
-            f"{message.topic}:{delivery_id}:{state}:{now.timestamp():.6f}"[:80],
-            message.body,
-            message.priority,
-            {},
+        again = work.report(
+            delivery_id, state, message.priority, code=code, tag=f"{now.timestamp():.6f}"
         )
         await self.store.add_outbox([again], now)
         log.warning("report queued again", delivery_id=delivery_id, reason=reason)

@@ -1,27 +1,29 @@
-"""The router: makes each accepted copy available to the system that serves its recipient.
+"""The router: makes available the copies whose system was not known when they were accepted.
 
-Consumes ``route`` messages (``{"delivery_id": ...}``). Idempotent: a copy that already left the
-``queued`` state is acknowledged without change, so a redelivered message never adds a second
-pull-list item. A database failure is transient (retried with the bus's backoff); a message that
-names no copy is poison (dead-lettered at once). When retries are exhausted or no enabled system
-serves the recipient, the copy becomes ``failed`` with the reason (the operators' replay works on
-that set).
+A copy whose recipient system is known at accept time is committed ``available`` by the accept
+itself (:func:`gateway.core.delivery.initial_state`) and never passes here. The router consumes
+``route`` messages (:func:`gateway.core.work.route`) for the others: it asks the routing table
+again (grants may have changed since) and makes the copy available to the system found, or fails
+it (``ROUTE_NO_SYSTEM``) when still no enabled system serves the recipient. Idempotent: a copy
+that already left ``queued`` is acknowledged without change, so a redelivered message never adds
+a second pull-list item. A database failure is transient (retried with the bus's backoff); a
+message that names no copy is poison (dead-lettered at once); a copy whose message is given up
+becomes ``failed`` (``ROUTE_DEAD_LETTER``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import timedelta
 
 from connectors.bus import Bus, Message, Reject, Retry
-from gateway.core.accept import FORWARD_TOPIC, ROUTE_TOPIC, UPSTREAM
+from gateway.core import work
 from gateway.core.clock import Clock
+from gateway.core.delivery import Event, step
 from gateway.core.errors import StoreUnavailable
-from gateway.core.model import REPORT_TOPIC, DeliveryState, DeliveryView
 from gateway.core.ports import Store
 from gateway.core.routing import Routes
 from gateway.logging import get_logger
+from gateway.workers.relay import to_message
 from identifiers import Registry
 
 log = get_logger(__name__)
@@ -29,13 +31,9 @@ log = get_logger(__name__)
 
 def _delivery_id(message: Message) -> str:
     try:
-        body = json.loads(message.body)
-        delivery_id = body["delivery_id"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise Reject(f"ROUTE_MESSAGE_INVALID: {type(exc).__name__}") from exc
-    if not isinstance(delivery_id, str) or not delivery_id:
-        raise Reject("ROUTE_MESSAGE_INVALID: delivery_id")
-    return delivery_id
+        return work.parse_route(message.body)
+    except work.WorkInvalid as exc:
+        raise Reject(str(exc)) from exc
 
 
 class Router:
@@ -48,21 +46,15 @@ class Router:
         self.routes = Routes(registry, store)
 
     async def handle(self, message: Message) -> None:
-        """Make the named copy available (see the module docstring)."""
+        """Route the named copy (see the module docstring)."""
         delivery_id = _delivery_id(message)
         request_id = message.headers.get("x-request-id")
         try:
-            # The usual case in one statement: the copy is queued and its system was chosen at
-            # accept time.
-            if await self.store.make_available(delivery_id, self.clock.now()):
-                log.info("copy available", delivery_id=delivery_id, request_id=request_id)
-                return
             copy = await self.store.get_delivery(delivery_id)
             if copy is None:
                 raise Reject(f"ROUTE_UNKNOWN_DELIVERY: {delivery_id}")
-            if copy.state is not DeliveryState.QUEUED or copy.link is not None:
+            if step(copy.state, Event.ROUTE) is None or copy.link is not None:
                 return  # a redelivery (already routed), or the forwarder's copy
-            # No system served the recipient at accept time; grants may have changed since.
             system_id = copy.system_id or (await self.routes.table()).owner(copy.code)
             now = self.clock.now()
             if system_id is None:
@@ -104,27 +96,6 @@ class Router:
         log.error("route dead-lettered", delivery_id=delivery_id, reason=reason)
 
 
-def forward_messages(copies: Sequence[DeliveryView], tag: str) -> list[Message]:
-    """One ``forward`` message per document for its ``queued`` upstream copies among
-    ``copies``, in their order (:meth:`Store.queued_deliveries` gives urgent first, then oldest).
-    """
-    upstream: dict[str, list[DeliveryView]] = {}
-    for copy in copies:
-        if copy.link == UPSTREAM:
-            upstream.setdefault(copy.document_id, []).append(copy)
-    return [
-        Message(
-            topic=FORWARD_TOPIC,
-            body=json.dumps(
-                {"document_id": document_id, "delivery_ids": [c.delivery_id for c in group]}
-            ).encode(),
-            message_id=f"{FORWARD_TOPIC}:{document_id}:{tag}",
-            priority=min(max(group[0].priority, 0), 9),
-        )
-        for document_id, group in upstream.items()
-    ]
-
-
 async def sweep(
     store: Store, bus: Bus, clock: Clock, *, older_than: timedelta, forwarding: bool = False
 ) -> int:
@@ -137,31 +108,14 @@ async def sweep(
     non-durable bus (the in-process one) when the node stopped. Duplicates are harmless.
     """
     stuck = await store.queued_deliveries(clock.now() - older_than, limit=10_000)
-    messages = [
-        Message(
-            topic=ROUTE_TOPIC,
-            body=json.dumps({"delivery_id": c.delivery_id}).encode(),
-            message_id=f"{ROUTE_TOPIC}:{c.delivery_id}:sweep",
-            priority=min(c.priority, 9),
-        )
-        for c in stuck
-        if c.link is None
-    ]
+    items = [work.route(c.delivery_id, c.priority, tag="sweep") for c in stuck if c.link is None]
     if forwarding:
-        messages += forward_messages(stuck, "sweep")
+        items += work.forwards_of(stuck, tag="sweep")
         # Reports of pulled copies the bus lost when the node stopped (a non-durable bus): the
         # copies the upstream node has not acknowledged; a repeat is answered "already recorded".
         for copy in await store.unreported(clock.now() - older_than, limit=10_000):
-            body = {"delivery_id": copy.delivery_id, "state": copy.state.value}
-            messages.append(
-                Message(
-                    topic=REPORT_TOPIC,
-                    body=json.dumps(body).encode(),
-                    message_id=f"{REPORT_TOPIC}:{copy.delivery_id}:sweep",
-                    priority=min(copy.priority, 9),
-                )
-            )
-    if messages:
-        await bus.publish(messages)
-        log.info("re-published queued copies", count=len(messages))
-    return len(messages)
+            items.append(work.report(copy.delivery_id, copy.state, copy.priority, tag="sweep"))
+    if items:
+        await bus.publish([to_message(item) for item in items])
+        log.info("re-published queued copies", count=len(items))
+    return len(items)

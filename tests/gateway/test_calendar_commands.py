@@ -105,6 +105,7 @@ def test_override_and_recompute_commands(tmp_path: Path) -> None:
 def test_override_commands_refuse_bad_values(tmp_path: Path) -> None:
     """A bad date, kind or empty source is refused with exit status 1 and its code."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
+    assert _gateway("migrate", cwd=tmp_path, env=env).returncode == 0
     cases = [
         (("2026-13-01", "--kind", "day_off", "--source", "x"), "not a date"),
         (("2026-03-05", "--kind", "holiday", "--source", "x"), "CALENDAR_FORMAT [kind]"),

@@ -18,6 +18,15 @@ from gateway.settings import ENV_PREFIX
 # Every subprocess gets a bounded wait: a hung command fails the test instead of the run.
 COMMAND_TIMEOUT = 60
 SERVE_START_TIMEOUT = 30.0
+# Takes a migrated SQLite database one revision back (a node upgraded since it was migrated).
+_DOWNGRADE = """
+import sys
+from alembic import command
+from sqlalchemy import create_engine
+from gateway.store.database import _config
+with create_engine("sqlite:///" + sys.argv[1]).begin() as connection:
+    command.downgrade(_config(connection), "-1")
+"""
 
 
 def _env(**variables: str) -> dict[str, str]:
@@ -119,7 +128,7 @@ def test_serve_starts_a_node_that_answers_healthz(tmp_path: Path) -> None:
             assert health.headers["X-Request-ID"]
             ready = httpx.get(f"{base}/readyz", timeout=5.0)
             assert ready.json()["status"] == "ready"
-            assert data_dir.is_dir()
+            assert (data_dir / "gateway.db").is_file()  # serve creates its database
         finally:
             process.terminate()
             process.wait(timeout=COMMAND_TIMEOUT)
@@ -131,10 +140,6 @@ def test_serve_starts_a_node_that_answers_healthz(tmp_path: Path) -> None:
 def test_migrate_and_systems_commands(tmp_path: Path) -> None:
     """`migrate`, `systems add/list/disable/grant/rotate-secret` work on the configured store."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"), GATEWAY_AUTO_MIGRATE="false")
-    refused = _gateway("systems", "list", cwd=tmp_path, env=env)
-    assert refused.returncode == 1
-    assert "STORE_NOT_MIGRATED" in refused.stderr
-    assert "python -m gateway migrate" in refused.stderr
     migrated = _gateway("migrate", cwd=tmp_path, env=env)
     assert migrated.returncode == 0, migrated.stderr
     assert "revision" in migrated.stdout
@@ -159,11 +164,120 @@ def test_migrate_and_systems_commands(tmp_path: Path) -> None:
     assert json.loads(disabled.stdout)["enabled"] is False
     rotated = _gateway("systems", "rotate-secret", "000.00.00.H14", cwd=tmp_path, env=env)
     assert rotated.returncode == 0
-    assert rotated.stdout.strip()
+    assert len(json.loads(rotated.stdout)["secret"]) >= 16
     listed = json.loads(_gateway("systems", "list", cwd=tmp_path, env=env).stdout)
     assert [s["system_id"] for s in listed] == ["000.00.00.H14"]
     assert "secret" not in listed[0]
     assert "token" not in listed[0]
+
+
+def test_systems_add_prints_one_json_document_on_stdout(tmp_path: Path) -> None:
+    """`systems add` (auto-migrating, INFO logs) prints only its JSON on stdout: `| jq .token`
+    works; the log lines go to stderr with +07:00 timestamps."""
+    env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"), GATEWAY_LOG_JSON="true")
+    assert _gateway("migrate", cwd=tmp_path, env=env).returncode == 0
+    # An older schema: `systems add` migrates it, and logs that it did (INFO).
+    downgraded = subprocess.run(
+        [sys.executable, "-c", _DOWNGRADE, str(tmp_path / "data" / "gateway.db")],
+        capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert downgraded.returncode == 0, downgraded.stderr
+    added = _gateway("systems", "add", "000.00.00.H14", "--agency", "H14", cwd=tmp_path, env=env)
+    assert added.returncode == 0, added.stderr
+    shown = json.loads(added.stdout)  # the whole of stdout is one JSON document
+    assert shown["token"].startswith("gwt_")
+    assert shown["created_at"].endswith("+07:00")
+    named, *lines = added.stderr.splitlines()
+    assert named.startswith("data directory ")
+    logged = [json.loads(line) for line in lines]  # alembic's records included
+    assert "database migrated" in [line["event"] for line in logged]
+    assert all(line["timestamp"].endswith("+07:00") for line in logged)
+
+
+def test_rotate_secret_and_token_print_json_like_add(tmp_path: Path) -> None:
+    """`rotate-secret` and `rotate-token` print the system as JSON with the new secret/token."""
+    env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
+    assert _gateway("migrate", cwd=tmp_path, env=env).returncode == 0
+    added = _gateway("systems", "add", "sys-a", "--agency", "H14", cwd=tmp_path, env=env)
+    first = json.loads(added.stdout)
+    secret = json.loads(_gateway("systems", "rotate-secret", "sys-a", cwd=tmp_path, env=env).stdout)
+    assert (secret["system_id"], secret["grants"]) == ("sys-a", ["H14"])
+    assert len(secret["secret"]) >= 16
+    assert secret["secret"] != first["secret"]
+    assert "token" not in secret
+    given = _gateway(
+        "systems", "rotate-secret", "sys-a", "--secret", "s" * 32, cwd=tmp_path, env=env
+    )
+    assert given.returncode == 0, given.stderr
+    assert "secret" not in json.loads(given.stdout)  # given, so not printed back
+    token = json.loads(_gateway("systems", "rotate-token", "sys-a", cwd=tmp_path, env=env).stdout)
+    assert token["system_id"] == "sys-a"
+    assert token["token"].startswith("gwt_")
+    assert token["token"] != first["token"]
+    assert "secret" not in token
+
+
+def test_store_commands_name_the_data_directory(tmp_path: Path) -> None:
+    """Each command on the node's data names the resolved data directory and database on
+    stderr, and nowhere on stdout."""
+    data = tmp_path / "data"
+    env = _env(GATEWAY_DATA_DIR="data")  # relative: resolved against the working directory
+    migrated = _gateway("migrate", cwd=tmp_path, env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    named = f"data directory {data.resolve()}, database {(data / 'gateway.db').resolve()}"
+    assert named in migrated.stderr
+    listed = _gateway("systems", "list", cwd=tmp_path, env=env)
+    assert named in listed.stderr
+    assert json.loads(listed.stdout) == []
+
+
+def test_commands_other_than_serve_and_migrate_create_no_database(tmp_path: Path) -> None:
+    """Run where there is no database, `systems`, `worker` and `calendar override` exit 4
+    (STORE_MISSING) naming the directory and the remedy, and create nothing."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for args in (
+        ("systems", "list"),
+        ("systems", "add", "sys-a", "--agency", "H14"),
+        ("worker",),
+        ("calendar", "override", "list"),
+    ):
+        result = _gateway(*args, cwd=elsewhere)
+        assert result.returncode == 4, (args, result.stderr)
+        assert "STORE_MISSING" in result.stderr
+        assert str((elsewhere / "var").resolve()) in result.stderr
+        assert "python -m gateway migrate" in result.stderr
+        assert "GATEWAY_DATA_DIR" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_empty_database_file_is_not_initialised_by_systems(tmp_path: Path) -> None:
+    """An existing file with no node schema is refused (exit 4) and left empty."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "gateway.db").write_bytes(b"")
+    result = _gateway("systems", "list", cwd=tmp_path, env=_env(GATEWAY_DATA_DIR=str(data)))
+    assert result.returncode == 4, result.stderr
+    assert "STORE_MISSING" in result.stderr
+    assert (data / "gateway.db").stat().st_size == 0
+
+
+def test_an_older_schema_is_refused_without_auto_migrate(tmp_path: Path) -> None:
+    """With GATEWAY_AUTO_MIGRATE=false a database behind the code exits 1 STORE_NOT_MIGRATED,
+    naming `python -m gateway migrate`."""
+    env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"), GATEWAY_AUTO_MIGRATE="false")
+    assert _gateway("migrate", cwd=tmp_path, env=env).returncode == 0
+    downgraded = subprocess.run(
+        [sys.executable, "-c", _DOWNGRADE, str(tmp_path / "data" / "gateway.db")],
+        capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False,
+    )  # fmt: skip
+    assert downgraded.returncode == 0, downgraded.stderr
+    refused = _gateway("systems", "list", cwd=tmp_path, env=env)
+    assert refused.returncode == 1
+    assert "STORE_NOT_MIGRATED" in refused.stderr
+    assert "python -m gateway migrate" in refused.stderr
 
 
 def test_served_vxp_answers_expect_100_continue(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ Authentication is ``Authorization: Bearer <token>`` (a connected system's token,
 
 - ``POST /documents`` send; ``GET /documents/{id}/trace`` follow a document the caller sent;
 - ``GET /inbox``, ``/inbox/count``, ``/inbox/{delivery_id}``, ``POST .../confirm`` receive;
-- ``GET /sent`` and ``GET /deliveries`` list copies.
+- ``GET /sent`` and ``GET /deliveries`` list copies, a page at a time (``cursor``, ``since``,
+  ``until``: :mod:`gateway.api.native.paging`).
 
 Errors are the coded bodies of :mod:`gateway.api.errors`.
 """

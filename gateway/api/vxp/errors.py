@@ -33,6 +33,7 @@ EXACT: dict[str, str] = {
     "DOCUMENT_UNKNOWN": "24",
     "STATUS_UNKNOWN_DOCUMENT": "24",
     "REQUEST_PARAMETER": "25",
+    "DOCUMENT_REPEAT_CONFLICT": "25",
     "ACTION_UNKNOWN": "25",
     "VXP_PARAM": "25",
     "VXP_TIMESTAMP": "25",

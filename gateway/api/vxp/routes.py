@@ -28,6 +28,7 @@ from gateway.api.vxp.directory import agencies_list, agencies_list_qd20, synchro
 from gateway.api.vxp.errors import describe, error_code
 from gateway.core.accept import SendRequest
 from gateway.core.clock import VN_TZ
+from gateway.core.delivery import PROJECTIONS
 from gateway.core.errors import BadRequest, ExchangeError
 from gateway.core.legal import copy_measures
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
@@ -152,27 +153,9 @@ async def received_list(runtime: Runtime, call: VxpCall, request: Request) -> Re
     return ok({"data": [_pull_item(c) for c in copies]})
 
 
-_SEND_STATUS = {
-    DeliveryState.QUEUED: ("processing", "accepted, being routed"),
-    DeliveryState.AVAILABLE: ("done", "available to the receiving system"),
-    DeliveryState.RECEIVED: ("done", "delivered"),
-    DeliveryState.FAILED: ("fail", "delivery failed"),
-    DeliveryState.REMOVED: ("done", "recipient removed by an update"),
-    DeliveryState.FORWARDED: ("done", "handed on to the next node"),
-}
-_RECEIVE_STATUS = {
-    DeliveryState.QUEUED: ("initial", "not yet available"),
-    DeliveryState.AVAILABLE: ("initial", "waiting for the receiving system"),
-    DeliveryState.RECEIVED: ("done", "received by the receiving system"),
-    DeliveryState.FAILED: ("fail", "not received"),
-    DeliveryState.REMOVED: ("removed", "recipient removed by an update"),
-    DeliveryState.FORWARDED: ("initial", "not yet received by the receiving system"),
-}
-
-
 def _sent_row(doc: DocumentRecord, copy: DeliveryView, now: datetime) -> dict[str, Any]:
-    send_status, send_desc = _SEND_STATUS[copy.state]
-    receive_status, receive_desc = _RECEIVE_STATUS[copy.state]
+    shown = PROJECTIONS[copy.state]  # the state machine's wire projection
+    send_desc = shown.send_desc
     if copy.last_error and copy.state is DeliveryState.FAILED:
         send_desc = f"{send_desc}: {copy.last_error}"
     return _compact(
@@ -187,10 +170,10 @@ def _sent_row(doc: DocumentRecord, copy: DeliveryView, now: datetime) -> dict[st
             "notation": "/".join(p for p in (doc.code_number, doc.code_notation) if p) or None,
             "sentTime": iso(doc.accepted_at),
             "receivedTime": iso(copy.received_at),
-            "sendStatus": send_status,
+            "sendStatus": shown.send_status,
             "sendStatusDesc": send_desc,
-            "receiveStatus": receive_status,
-            "receiveStatusDesc": receive_desc,
+            "receiveStatus": shown.receive_status,
+            "receiveStatusDesc": shown.receive_desc,
             # Extra fields (the SDK ignores them): the node's own view of the copy.
             "state": copy.state.value,
             "requestedCode": copy.requested_code if copy.requested_code != copy.code else None,

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from gateway.app import create_app
 from gateway.core.systems import SystemAdmin
+from gateway.core.work import Topic
 from gateway.runtime import Runtime
 from gateway.settings import get_settings
 from gateway.workers.relay import to_message
@@ -115,14 +116,16 @@ class NativeNode:
         )
 
     async def route(self) -> int:
-        """Run the router on every pending outbox row (the relay's job); returns how many."""
+        """Run the router on every pending ``route`` outbox row (the relay's job; the other
+        work is marked published unread); returns how many were routed."""
         runtime = self.runtime
         router = Router(runtime.store, runtime.registry, runtime.clock)
         items = await runtime.store.outbox_pending(1000)
-        for item in items:
+        routed = [item for item in items if item.topic == Topic.ROUTE]
+        for item in routed:
             await router.handle(to_message(item))
         await runtime.store.mark_published([i.outbox_id for i in items], runtime.clock.now())
-        return len(items)
+        return len(routed)
 
     async def send_routed(self) -> tuple[str, str]:
         """The sample sent by SENDER and routed: (document id, RECEIVER's delivery id)."""

@@ -253,7 +253,7 @@ async def test_trace_shows_the_legal_measures(native: tuple[NativeNode, FrozenCl
         "urgent_handover_minutes": None,
         "calendar_version": version,
     }
-    sent = (await node.get(SENDER, "/api/v1/sent")).json()
+    sent = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
     assert sent[0]["legal"] == trace["recipients"][0]["legal"]
 
 

@@ -44,13 +44,16 @@ async def test_inbox_lists_a_routed_copy(node: NativeNode) -> None:
     assert _vn(item["updated_at"]) >= _vn(item["created_at"])
 
 
-async def test_copy_is_not_listed_before_routing(node: NativeNode) -> None:
-    """A copy still being routed is in nobody's inbox and cannot be fetched."""
+async def test_copy_is_in_the_inbox_when_the_send_answers(node: NativeNode) -> None:
+    """With no router run at all, the receiver lists, counts and fetches the copy at once."""
     await node.send(SENDER, edoc())
-    assert (await node.get(RECEIVER, "/api/v1/inbox")).json() == []
-    [row] = (await node.get(SENDER, "/api/v1/sent")).json()
+    [item] = (await node.get(RECEIVER, "/api/v1/inbox")).json()
+    assert (await node.get(RECEIVER, "/api/v1/inbox/count")).json()["count"] == 1
+    [row] = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
+    assert row["delivery_id"] == item["delivery_id"]
+    assert row["state"] == "available"
     response = await node.get(RECEIVER, f"/api/v1/inbox/{row['delivery_id']}")
-    assert response.status_code == 404
+    assert response.status_code == 200
 
 
 async def test_count_follows_the_inbox(node: NativeNode) -> None:
@@ -97,7 +100,7 @@ async def test_confirm_fail_defers_the_copy(node: NativeNode) -> None:
     assert _vn(body["next_attempt_at"]) > _vn(body["updated_at"])
     assert body["received_at"] is None
     assert (await node.get(RECEIVER, "/api/v1/inbox")).json() == []
-    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()
+    [copy] = (await node.get(RECEIVER, "/api/v1/deliveries", state="available")).json()["items"]
     assert (copy["delivery_id"], copy["receiver_failures"]) == (delivery_id, 1)
 
 

@@ -44,7 +44,7 @@ async def test_resend_is_idempotent(node: NativeNode) -> None:
     assert again.status_code == 200
     assert again.json() == {"document_id": first.json()["document_id"], "created": False}
     assert "Location" not in again.headers
-    assert len((await node.get(SENDER, "/api/v1/sent")).json()) == 1
+    assert len((await node.get(SENDER, "/api/v1/sent")).json()["items"]) == 1
 
 
 async def test_send_without_content_type_is_accepted(node: NativeNode) -> None:
@@ -98,7 +98,7 @@ async def test_to_replaces_the_recipients(node: NativeNode) -> None:
         params={"to": ["000.00.15.H51", "000.00.00.G22,000.00.15.H51"]},
     )
     assert response.status_code == 201
-    rows = (await node.get(SENDER, "/api/v1/sent")).json()
+    rows = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
     assert sorted(row["to"] for row in rows) == ["000.00.00.G22", "000.00.15.H51"]
 
 

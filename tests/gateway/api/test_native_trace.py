@@ -46,23 +46,25 @@ async def test_sent_lists_one_row_per_recipient(node: NativeNode) -> None:
     first = (await node.send(SENDER, edoc(), params={"to": ["000.00.15.H51", "H14.92"]})).json()
     await node.send(SENDER, edoc("second-document"))
     await node.route()
-    rows = (await node.get(SENDER, "/api/v1/sent")).json()
+    rows = (await node.get(SENDER, "/api/v1/sent")).json()["items"]
     assert len(rows) == 3
     assert {row["direction"] for row in rows} <= {"sent", "both"}
-    only = (await node.get(SENDER, "/api/v1/sent", document_id=first["document_id"])).json()
+    only = (await node.get(SENDER, "/api/v1/sent", document_id=first["document_id"])).json()[
+        "items"
+    ]
     assert sorted(row["to"] for row in only) == ["000.00.15.H51", "H14.92"]
     assert {row["state"] for row in only} == {"available"}
     assert all(row["available_at"] is not None for row in only)
-    assert (await node.get(SENDER, "/api/v1/sent", kind="status")).json() == []
+    assert (await node.get(SENDER, "/api/v1/sent", kind="status")).json()["items"] == []
 
 
 async def test_sent_is_scoped_to_the_sender(node: NativeNode) -> None:
     """The receiver and an outsider see nothing of the sender's documents in /sent."""
     document_id, _ = await node.send_routed()
     for system_id in (RECEIVER, OUTSIDER):
-        assert (await node.get(system_id, "/api/v1/sent")).json() == []
+        assert (await node.get(system_id, "/api/v1/sent")).json()["items"] == []
         rows = await node.get(system_id, "/api/v1/sent", document_id=document_id)
-        assert rows.json() == []
+        assert rows.json()["items"] == []
 
 
 async def test_trace_after_send_and_confirm(node: NativeNode) -> None:
@@ -148,25 +150,25 @@ async def test_failed_copies_are_listed(node: NativeNode) -> None:
     """A copy no system serves becomes failed and is listed for its sender with the reason."""
     await node.send(SENDER, edoc(), params={"to": ["000.00.00.G22", "000.00.15.H51"]})
     await node.route()
-    [failed] = (await node.get(SENDER, "/api/v1/deliveries", state="failed")).json()
+    [failed] = (await node.get(SENDER, "/api/v1/deliveries", state="failed")).json()["items"]
     assert (failed["to"], failed["state"], failed["direction"]) == (
         "000.00.00.G22",
         "failed",
         "sent",
     )
     assert "000.00.00.G22" in failed["last_error"]
-    assert (await node.get(RECEIVER, "/api/v1/deliveries", state="failed")).json() == []
-    assert (await node.get(OUTSIDER, "/api/v1/deliveries", state="failed")).json() == []
+    assert (await node.get(RECEIVER, "/api/v1/deliveries", state="failed")).json()["items"] == []
+    assert (await node.get(OUTSIDER, "/api/v1/deliveries", state="failed")).json()["items"] == []
 
 
 async def test_deliveries_cover_both_sides(node: NativeNode) -> None:
     """Without a state, the sender and the receiver each see the copy, with their direction."""
     _, delivery_id = await node.send_routed()
-    [sent] = (await node.get(SENDER, "/api/v1/deliveries")).json()
-    [received] = (await node.get(RECEIVER, "/api/v1/deliveries")).json()
+    [sent] = (await node.get(SENDER, "/api/v1/deliveries")).json()["items"]
+    [received] = (await node.get(RECEIVER, "/api/v1/deliveries")).json()["items"]
     assert sent["delivery_id"] == received["delivery_id"] == delivery_id
     assert (sent["direction"], received["direction"]) == ("sent", "received")
-    assert (await node.get(OUTSIDER, "/api/v1/deliveries")).json() == []
+    assert (await node.get(OUTSIDER, "/api/v1/deliveries")).json()["items"] == []
 
 
 async def test_deliveries_validate_their_parameters(node: NativeNode) -> None:

@@ -124,8 +124,10 @@ async def _register(node: Node, systems: Systems) -> None:
         runtime.registry,
         SystemClock(),
     )
+    # At the national node the provincial nodes' systems are node links (docs/axes.md).
+    links = node.settings.role.value == "national"
     for system_id, secret, grants in systems:
-        await admin.add(system_id, grants, secret=secret)
+        await admin.add(system_id, grants, secret=secret, node_link=links)
 
 
 @asynccontextmanager

@@ -6,6 +6,9 @@ project's SDK-faithful client signing every request like the official SDK.
 
 from __future__ import annotations
 
+import pytest
+
+from connectors.vxp.errors import VxpFailure
 from connectors.vxp.models import ReceivedEdoc, SentEdoc
 from edxml import Priority
 from tests.gateway.exchange.conftest import Node, eventually
@@ -90,6 +93,20 @@ async def test_resend_is_idempotent(node: Node) -> None:
     same_id = document(H14, (H41,), number="77", subject="Trích yếu khác")
     assert await sender.send_edoc(same_id, from_code=H14) == first
     await eventually(lambda: receiver.get_received_edoc_list("edoc"), lambda v: len(v) == 1)
+    assert len(await sender.get_sent_edoc_list(first)) == 1
+
+
+async def test_resend_to_other_recipients_is_a_coded_conflict(node: Node) -> None:
+    """The same bytes with a ``to`` the first send did not have answer a FAIL naming ``to``;
+    the same ``to`` again is still the idempotent repeat."""
+    sender = node.client(H14)
+    data = document(H14, (H41,), number="78")
+    first = await sender.send_edoc(data, from_code=H14, to=[H41])
+    with pytest.raises(VxpFailure) as caught:
+        await sender.send_edoc(data, from_code=H14, to=[H41, "000.00.15.H51"])
+    assert caught.value.error_code == "25"
+    assert caught.value.error_desc.startswith("DOCUMENT_REPEAT_CONFLICT [to]")
+    assert await sender.send_edoc(data, from_code=H14, to=[H41]) == first
     assert len(await sender.get_sent_edoc_list(first)) == 1
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from gateway.core.errors import Conflict, PackageRefused
-from gateway.core.model import ConfirmOutcome, DeliveryState
+from gateway.core.model import ConfirmOutcome, DeliveryState, MessageType
 from gateway.store.repository import SqlStore
 from tests.gateway.store.conftest import NOW, accepted, add_system, plan
 
@@ -52,12 +52,31 @@ async def test_same_bytes_from_two_systems_share_one_blob(store: SqlStore) -> No
     assert await store.load_package(a.document.sha256) == a.data
 
 
-async def test_make_available_once_to_the_recorded_system(store: SqlStore) -> None:
-    """queued → available in one statement; a repeat changes nothing."""
+async def test_a_copy_with_a_known_system_is_available_at_commit(store: SqlStore) -> None:
+    """The accept commits the copy available to its system, with its available event."""
     p = await accepted(store, plan())
     copy = p.recipients[0].delivery_id
-    assert await store.make_available(copy, NOW)
-    assert not await store.make_available(copy, NOW)
+    view = await store.get_delivery(copy)
+    assert view is not None
+    assert view.state is DeliveryState.AVAILABLE
+    assert view.system_id == "sys-b"
+    assert view.available_at == p.document.accepted_at
+    assert [c.delivery_id for c in await store.pull_list("sys-b", MessageType.EDOC, NOW, 10)] == [
+        copy
+    ]
+    assert not await store.make_available(copy, NOW)  # not queued: the router changes nothing
+    trace = await store.trace(p.document.document_id)
+    assert trace is not None
+    (entry,) = [e for e in trace.events[copy] if e.kind.value == "available"]
+    assert (entry.actor, entry.detail) == ("sys-a", {"system_id": "sys-b"})
+
+
+async def test_make_available_once_to_the_recorded_system(store: SqlStore) -> None:
+    """queued → available in one statement; a repeat changes nothing."""
+    p = await accepted(store, plan(recipients=(("000.00.01.H41", None),)))
+    copy = p.recipients[0].delivery_id
+    assert await store.make_available(copy, NOW, "sys-b")
+    assert not await store.make_available(copy, NOW, "sys-b")
     view = await store.get_delivery(copy)
     assert view is not None
     assert view.state is DeliveryState.AVAILABLE
@@ -66,7 +85,11 @@ async def test_make_available_once_to_the_recorded_system(store: SqlStore) -> No
     trace = await store.trace(p.document.document_id)
     assert trace is not None
     (entry,) = [e for e in trace.events[copy] if e.kind.value == "available"]
-    assert (entry.at, entry.actor, entry.detail) == (NOW, "router", {"system_id": "sys-b"})
+    assert (entry.at, entry.actor, entry.detail) == (
+        NOW,
+        "router",
+        {"system_id": "sys-b", "from_state": "queued"},
+    )
 
 
 async def test_make_available_without_a_system_needs_one_given(store: SqlStore) -> None:
@@ -81,11 +104,11 @@ async def test_make_available_without_a_system_needs_one_given(store: SqlStore) 
 
 
 async def test_fetch_only_by_the_recipient_system_once_available(store: SqlStore) -> None:
-    """fetch() returns the bytes to the copy's system after routing, None otherwise."""
-    p = await accepted(store, plan())
+    """fetch() returns the bytes to the copy's system once available, None otherwise."""
+    p = await accepted(store, plan(recipients=(("000.00.01.H41", None),)))
     copy = p.recipients[0].delivery_id
     assert await store.fetch(copy, "sys-b", NOW) is None  # still queued
-    await store.make_available(copy, NOW)
+    await store.make_available(copy, NOW, "sys-b")
     assert await store.fetch(copy, "sys-x", NOW) is None
     assert await store.fetch(copy, "sys-b", NOW) == p.data
     trace = await store.trace(p.document.document_id)
@@ -98,7 +121,6 @@ async def test_confirm_checks_the_owner_and_is_idempotent(store: SqlStore) -> No
     await add_system(store, "sys-b", "H41")
     p = await accepted(store, plan())
     copy = p.recipients[0].delivery_id
-    await store.make_available(copy, NOW)
 
     def confirm(actor: str) -> Awaitable[ConfirmOutcome | None]:
         return store.confirm(
@@ -121,7 +143,6 @@ async def test_confirm_fail_offers_again_then_fails(store: SqlStore) -> None:
     """Each fail asks retry_at(failures); the last allowed one makes the copy failed."""
     p = await accepted(store, plan())
     copy = p.recipients[0].delivery_id
-    await store.make_available(copy, NOW)
     asked: list[int] = []
 
     def retry_at(failures: int) -> datetime:

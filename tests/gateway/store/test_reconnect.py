@@ -38,7 +38,13 @@ async def test_a_dropped_connection_is_replaced_once(postgres_store: SqlStore) -
     assert await _kill_pooled_connections(store) == 3
     assert await uncached.credentials("sys-a") is not None
     assert await store.get_document(p.document.document_id) is not None
-    assert await store.make_available(p.recipients[0].delivery_id, p.document.accepted_at)
+    assert await store.fail_delivery(
+        p.recipients[0].delivery_id,
+        reason="test",
+        code="TEST",
+        actor="t",
+        now=p.document.accepted_at,
+    )
 
 
 async def test_other_database_errors_are_not_retried(postgres_store: SqlStore) -> None:

@@ -1,7 +1,7 @@
 """blob storage: package bytes stored out of line without compression (PostgreSQL)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02 04:00:00.000000
 
 ``blobs.data`` holds whole packages, almost always a base64-encoded PDF or signed archive that
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,210 @@
+"""Work messages: the one place their topics, bodies, ids and priorities are written.
+
+The broker carries work, never state a client queries (design.md §1). Use cases write work as
+outbox rows in their own transaction (:class:`gateway.core.model.OutboxItem`); the relay publishes
+them; the workers parse them back with the ``parse_*`` functions here. Message ids are stable
+(``topic:key[:tag]``) so that consumers de-duplicate a redelivery; a ``tag`` marks a deliberate
+repeat (the start-up sweep, the puller's resend, a report queued again).
+
+- ``route`` ``{"delivery_id"}``: accept (a copy whose system was unknown), sweep → router;
+- ``forward`` ``{"document_id", "delivery_ids"}``: accept (upstream copies), sweep, puller →
+  forwarder;
+- ``report`` ``{"delivery_id", "state", "code"?}``: store (a pulled copy's final state), sweep →
+  reporter;
+- ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier.
+
+Bodies are compact JSON; priorities are clamped once (:func:`clamp_priority`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from gateway.core.model import DeliveryState, DeliveryView, OutboxItem
+
+
+class Topic(StrEnum):
+    """The kinds of work on the bus (queue names derive from them)."""
+
+    ROUTE = "route"
+    FORWARD = "forward"
+    REPORT = "report"
+    NOTIFY = "notify"
+
+
+#: The link a copy leaves by when the national node takes it on.
+UPSTREAM = "upstream"
+
+
+class WorkInvalid(ValueError):
+    """A work message whose body cannot be read: poison, dead-lettered at once."""
+
+    def __init__(self, topic: Topic, detail: str) -> None:
+        self.code = f"{topic.value.upper()}_MESSAGE_INVALID"
+        super().__init__(f"{self.code}: {detail}")
+
+
+def clamp_priority(priority: int) -> int:
+    """A document's priority (0..3 in edXML, anything from a bad package) as a bus priority."""
+    return min(max(int(priority), 0), 9)
+
+
+def _item(
+    topic: Topic,
+    key: str,
+    body: Mapping[str, Any],
+    priority: int,
+    *,
+    tag: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxItem:
+    message_id = f"{topic.value}:{key}" + (f":{tag}" if tag else "")
+    return OutboxItem(
+        0,
+        topic.value,
+        message_id[:80],
+        json.dumps(body, separators=(",", ":")).encode(),
+        clamp_priority(priority),
+        dict(headers or {}),
+    )
+
+
+def request_headers(request_id: str | None) -> dict[str, str]:
+    """The headers carrying a request's correlation id into the workers (design.md habit 8)."""
+    return {"x-request-id": request_id} if request_id else {}
+
+
+def route(
+    delivery_id: str,
+    priority: int,
+    *,
+    tag: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxItem:
+    """Find the system that serves a copy's recipient and make the copy available."""
+    return _item(
+        Topic.ROUTE, delivery_id, {"delivery_id": delivery_id}, priority, tag=tag, headers=headers
+    )
+
+
+def forward(
+    document_id: str,
+    delivery_ids: Sequence[str],
+    priority: int,
+    *,
+    tag: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxItem:
+    """Send a package's upstream copies to the national node (one send per package)."""
+    body = {"document_id": document_id, "delivery_ids": list(delivery_ids)}
+    return _item(Topic.FORWARD, document_id, body, priority, tag=tag, headers=headers)
+
+
+def report(
+    delivery_id: str,
+    state: DeliveryState,
+    priority: int,
+    *,
+    code: str | None = None,
+    tag: str | None = None,
+) -> OutboxItem:
+    """Tell the upstream node what became of a copy pulled from it."""
+    body: dict[str, Any] = {"delivery_id": delivery_id, "state": state.value}
+    if code is not None:
+        body["code"] = code
+    key = f"{delivery_id}:{state.value}"
+    return _item(Topic.REPORT, key, body, priority, tag=tag)
+
+
+def notify(
+    document_id: str,
+    copies: Sequence[tuple[str, str]],
+    priority: int,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> OutboxItem:
+    """New copies are in their systems' pull lists: one event per accept, one entry per copy
+    (``(delivery_id, system_id)``), for notifications and metrics."""
+    body = {
+        "document_id": document_id,
+        "copies": [{"delivery_id": d, "system_id": s} for d, s in copies],
+    }
+    # Keyed by the first copy: a pulled package's later items add copies to the same document.
+    return _item(Topic.NOTIFY, copies[0][0], body, priority, headers=headers)
+
+
+def forwards_of(copies: Sequence[DeliveryView], *, tag: str) -> list[OutboxItem]:
+    """One ``forward`` item per document for its upstream copies among ``copies``, in their
+    order (the store lists queued copies urgent first, then oldest)."""
+    upstream: dict[str, list[DeliveryView]] = {}
+    for copy in copies:
+        if copy.link == UPSTREAM:
+            upstream.setdefault(copy.document_id, []).append(copy)
+    return [
+        forward(document_id, [c.delivery_id for c in group], group[0].priority, tag=tag)
+        for document_id, group in upstream.items()
+    ]
+
+
+def _body(topic: Topic, data: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except ValueError as exc:
+        raise WorkInvalid(topic, type(exc).__name__) from exc
+    if not isinstance(body, dict):
+        raise WorkInvalid(topic, "not an object")
+    return body
+
+
+def _text(topic: Topic, body: Mapping[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise WorkInvalid(topic, name)
+    return value
+
+
+def parse_route(data: bytes) -> str:
+    """The copy a ``route`` message names."""
+    return _text(Topic.ROUTE, _body(Topic.ROUTE, data), "delivery_id")
+
+
+def parse_forward(data: bytes) -> tuple[str, list[str]]:
+    """The document and the copies a ``forward`` message names."""
+    body = _body(Topic.FORWARD, data)
+    ids = body.get("delivery_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise WorkInvalid(Topic.FORWARD, "delivery_ids")
+    return _text(Topic.FORWARD, body, "document_id"), list(ids)
+
+
+def parse_report(data: bytes) -> tuple[str, DeliveryState, str | None]:
+    """The copy, its final state and the failure's code of a ``report`` message."""
+    body = _body(Topic.REPORT, data)
+    state = body.get("state")
+    if state not in (DeliveryState.RECEIVED.value, DeliveryState.FAILED.value):
+        raise WorkInvalid(Topic.REPORT, "state")
+    code = body.get("code")
+    return (
+        _text(Topic.REPORT, body, "delivery_id"),
+        DeliveryState(state),
+        code if isinstance(code, str) else None,
+    )
+
+
+def parse_notify(data: bytes) -> tuple[str, list[tuple[str, str]]]:
+    """The document and its new ``(delivery_id, system_id)`` copies of a ``notify`` message."""
+    body = _body(Topic.NOTIFY, data)
+    copies = body.get("copies")
+    if not isinstance(copies, list):
+        raise WorkInvalid(Topic.NOTIFY, "copies")
+    out: list[tuple[str, str]] = []
+    for entry in copies:
+        if not isinstance(entry, dict):
+            raise WorkInvalid(Topic.NOTIFY, "copies")
+        out.append(
+            (_text(Topic.NOTIFY, entry, "delivery_id"), _text(Topic.NOTIFY, entry, "system_id"))
+        )
+    return _text(Topic.NOTIFY, body, "document_id"), out

@@ -1,0 +1,40 @@
+"""The notifier: consumes the ``notify`` event each accept publishes for its available copies.
+
+Each accept that makes copies available at commit leaves one ``notify`` work item
+(:func:`gateway.core.work.notify`), one entry per copy. Today the notifier counts them per
+receiving system (``gateway_copies_offered_total`` in ``/metrics``); push notifications to the
+receiving systems will hang here. Nothing a client queries depends on it: the pull list is the
+database, so a lost or late event delays no delivery. A message that cannot be read is poison.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from connectors.bus import Message, Reject
+from gateway.core import work
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Notifier:
+    """Handles ``notify`` messages."""
+
+    def __init__(self) -> None:
+        #: Copies offered per receiving system since start (read by ``/metrics``).
+        self.offered: Counter[str] = Counter()
+
+    async def handle(self, message: Message) -> None:
+        """Count the copies the event lists (see the module docstring)."""
+        try:
+            document_id, copies = work.parse_notify(message.body)
+        except work.WorkInvalid as exc:
+            raise Reject(str(exc)) from exc
+        for _, system_id in copies:
+            self.offered[system_id] += 1
+        log.debug("copies offered", document_id=document_id, copies=len(copies))
+
+    async def on_dead(self, message: Message, reason: str) -> None:
+        """A notify event given up: nothing depends on it (the pull list is the database)."""
+        log.warning("notify event dropped", message_id=message.message_id, reason=reason)
