@@ -115,6 +115,7 @@ class StageTimers:
     def __init__(self) -> None:
         self.calls: dict[str, list[float]] = {}
         self.values: dict[str, list[float]] = {}
+        self.missing: list[str] = []
 
     def record(self, name: str, seconds: float) -> None:
         self.calls.setdefault(name, []).append(seconds)
@@ -123,7 +124,10 @@ class StageTimers:
         self.values.setdefault(name, []).append(value)
 
     def wrap(self, owner: Any, attr: str, name: str) -> None:
-        fn = owner[attr] if isinstance(owner, dict) else getattr(owner, attr)
+        fn = owner.get(attr) if isinstance(owner, dict) else getattr(owner, attr, None)
+        if fn is None:  # renamed or moved by a refactoring: say so instead of failing the run
+            self.missing.append(f"{getattr(owner, '__name__', type(owner).__name__)}.{attr}")
+            return
         timers = self
         if asyncio.iscoroutinefunction(fn):
 
@@ -168,7 +172,7 @@ class StageTimers:
         self.wrap(routes, "authenticate", "api authenticate (HMAC + cached credentials)")
         self.wrap(auth, "verify_signed_headers", "api verify_signed_headers (HMAC)")
         self.wrap(routes, "extract_document", "api extract_document (hash-file check)")
-        self.wrap(routes, "_read_body", "api _read_body")
+        self.wrap(routes, "read_body", "api read_body")
         for name in ("send", "pull_list", "fetch", "confirm", "vxp_secret", "sent"):
             self.wrap(exchange.Exchange, name, f"core Exchange.{name}")
         self.wrap(exchange, "append_trace", "core append_trace (fetch)")
@@ -219,6 +223,7 @@ class StageTimers:
         report = {
             "calls": {k: v for k, v in self.calls.items()},
             "values": {k: v for k, v in self.values.items()},
+            "missing": self.missing,
         }
         path.write_text(json.dumps(report), encoding="utf-8")
         self.calls, self.values = {}, {}
@@ -245,6 +250,8 @@ def stages_report(path: Path, seconds: float, docs: int) -> str:
             f"p50 {pct(values, 50):.1f}, p99 {pct(values, 99):.1f}, max {max(values):.1f}"
         )
     lines.append(f"(phase {seconds:.1f} s, {docs} documents)")
+    if data.get("missing"):
+        lines.append("not found in this node (not timed): " + ", ".join(data["missing"]))
     return "\n".join(lines)
 
 
