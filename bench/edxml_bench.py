@@ -15,7 +15,9 @@ What is measured, per package size (a ~5 KB header with a 100 KB PDF, and with a
 - the peak RSS growth of one 50 MB package in a fresh child process, for the hot path and the bare
   baselines.
 
-Targets: throughput ratio ours/baseline >= 0.8; peak RSS growth / package size <= 2.0. A missed
+Targets: throughput ratio ours/baseline >= 0.8 (except 100 KB unsigned against the bare parse:
+retired, printed for information; measured against the official EdXML102 Java library on the same
+packages the hot path is 4-6 x faster at 100 KB); peak RSS growth / package size <= 2.0. A missed
 target prints MISS but never changes the exit status; only errors do.
 
 ``--profile CASE`` runs the hot path of one case under cProfile instead of the benchmark;
@@ -515,7 +517,8 @@ def run(args: argparse.Namespace) -> None:
     )
     print()
     print(f"{'size':<7} {'variant':<9} {'operation':<34} {_COLS}")
-    ratios: list[tuple[str, float]] = []
+    ratios: list[tuple[str, float, bool]] = []  # (label, ratio, retired target)
+    smallest = min(len(case.unsigned) for case, _ in results)
     for case, t in results:
         pairs = (
             ("unsigned", case.unsigned, "ours_unsigned", "lxml", "bare lxml.etree.fromstring"),
@@ -523,7 +526,11 @@ def run(args: argparse.Namespace) -> None:
         )
         for variant, data, ours, base, base_label in pairs:
             ratio = t[base].median / t[ours].median
-            ratios.append((f"{case.label:<7} {variant:<9} hot path vs {base_label}", ratio))
+            # Retired (issue 11): 100 KB unsigned against a bare parse of one big text node; the
+            # hot path is measured against the official EdXML102 Java library instead.
+            retired = variant == "unsigned" and len(case.unsigned) == smallest
+            label = f"{case.label:<7} {variant:<9} hot path vs {base_label}"
+            ratios.append((label, ratio, retired))
             what = "hot path" + (" (verifies, trusted)" if variant == "signed" else "")
             print(f"{case.label:<7} {variant:<9} {what:<34} {_cells(len(data), t[ours])}")
             print(
@@ -571,8 +578,11 @@ def run(args: argparse.Namespace) -> None:
         f"targets: throughput ratio ours/baseline >= {RATIO_TARGET}, "
         f"peak RSS growth / package size <= {MEMORY_TARGET}"
     )
-    for label, ratio in ratios:
-        print(f"  {_verdict(ratio >= RATIO_TARGET)}  {label:<58} {ratio:6.2f}")
+    for label, ratio, retired in ratios:
+        if retired:
+            print(f"  INFO  {label:<58} {ratio:6.2f} (target retired, docs/benchmarks.md)")
+        else:
+            print(f"  {_verdict(ratio >= RATIO_TARGET)}  {label:<58} {ratio:6.2f}")
     for label, factor in mem_checks:
         print(f"  {_verdict(factor <= MEMORY_TARGET)}  {label:<58} {factor:6.2f}")
     print(f"(run took {time.perf_counter() - t_start:.0f} s)")

@@ -98,25 +98,15 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="TCP port to listen on (default: GATEWAY_PORT)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes serving the port (each a full node).")
+    ] = 1,
 ) -> None:
     """Run the node: the native API, its docs at /docs, probes at /healthz and /readyz."""
     settings = _store_settings(host=host, port=port)
-    import uvicorn
+    from gateway.server import serve as run_server
 
-    from gateway.app import create_app
-
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        lifespan="on",
-        log_config=None,  # create_app configured logging; uvicorn's records go through it
-        log_level=settings.log_level.lower(),
-        access_log=False,  # the request-context middleware logs each request with its id
-        server_header=False,
-        timeout_keep_alive=15,  # VXP Q13: SDK clients leave keep-alive connections behind
-    )
-    uvicorn.Server(config).run()
+    run_server(settings, workers=workers)
 
 
 @app.command()

@@ -64,8 +64,11 @@ def test_gateway_core_talks_to_ports_only() -> None:
     assert not bad, "\n".join(bad)
 
 
-#: Whole-node entry points outside gateway/: they start a node, as the CLI does.
-NODE_ENTRY_POINTS = frozenset({"bench/exchange_bench.py"})
+#: Whole-node entry points outside gateway/: they start a node, as the CLI does, or serve an app
+#: with the node's server options (gateway.server: the floor app, the HTTP stack benchmark).
+NODE_ENTRY_POINTS = frozenset(
+    {"bench/exchange_bench.py", "bench/served.py", "bench/floor.py", "bench/http_stack.py"}
+)
 #: Benchmarks of gateway's own pure code: they import it, they start nothing.
 GATEWAY_BENCHES = frozenset({"bench/calendar_bench.py"})
 

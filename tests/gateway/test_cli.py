@@ -320,3 +320,37 @@ def test_served_vxp_answers_expect_100_continue(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=COMMAND_TIMEOUT)
+
+
+def test_serve_with_two_workers_answers_keep_alive_without_delay(tmp_path: Path) -> None:
+    """`serve --workers 2` shares one port; keep-alive answers take no ~40 ms delayed-ACK stall."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=_env(GATEWAY_DATA_DIR=str(tmp_path / "data")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + SERVE_START_TIMEOUT
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=2.0) as client:
+            while True:
+                assert process.poll() is None
+                assert time.monotonic() < deadline, "the node did not start in time"
+                try:
+                    if client.get("/readyz").json()["status"] == "ready":
+                        break
+                except (httpx.TransportError, ValueError, KeyError):
+                    pass
+                time.sleep(0.1)
+            times = []
+            for _ in range(20):  # one keep-alive connection
+                started = time.perf_counter()
+                assert client.get("/healthz").status_code == 200
+                times.append(time.perf_counter() - started)
+        times.sort()
+        assert times[len(times) // 2] < 0.02, times  # Nagle + delayed ACK would be ~0.04 each
+    finally:
+        process.terminate()
+        process.wait(timeout=COMMAND_TIMEOUT)

@@ -1,0 +1,331 @@
+"""Issue 11 §3: the node's cost against the floor of our own stack, and its scaling on 1 and 2
+processes; measured in the exchange benchmark's run, printed as PASS/MISS with the ratio.
+
+Targets (a MISS never changes the exit status):
+
+- ``sendEdoc`` of a 100 KB document with all the work it causes ≤ 2.0 × the floor's send;
+- an empty poll (``getReceivedEdocList``, ``countReceiveEdoc``) ≤ 1.5 × the floor's pull;
+- a full lifecycle document (8 calls, one document at a time) ≤ 8 × the floor's send;
+- under the lifecycle load, ``sendEdoc`` answer → first seen by the receiver's poll, p50 ≤ one
+  idle-poll interval + 50 ms;
+- ``gateway serve --workers 2`` ingests ≥ 1.7 × ``--workers 1`` when the node is what saturates
+  the cores (≥ 85 % busy, the node the largest group, other sessions under 20 %); information
+  otherwise, naming the reason;
+- the load generator ≤ 1 ms of its own CPU per call.
+
+All costs are server + PostgreSQL + RabbitMQ CPU per call (``costs.CallCost.total_ms``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cpu
+from costs import CallCost, Meter, floor_costs, node_costs, pct
+from loadgen import Fleet, Phase, run_ingest
+from served import Floor, ServedNode
+from workload import Doc, Party, make_docs
+
+SEND_TARGET = 2.0
+POLL_TARGET = 1.5
+LIFECYCLE_TARGET = 8.0
+SEEN_SLACK_S = 0.050
+SCALING_TARGET = 1.7
+LOADGEN_TARGET_MS = 1.0
+#: The scaling target applies when the cores were this busy at 2 processes, the node was the
+#: largest group and other sessions (the machine is shared) used less than FOREIGN_LIMIT of the
+#: cores in both runs.
+SATURATED = 0.85
+FOREIGN_LIMIT = 0.20
+
+
+@dataclass
+class Scaling:
+    """One ``gateway serve --workers N`` ingest run."""
+
+    workers: int
+    docs: int
+    seconds: float  # first send → last sendEdoc answer (the CPU below is over this window)
+    available_seconds: float  # first send → last copy available
+    cpu: dict[str, float]
+    per_process: dict[int, float]
+    loadgen_ms: float
+    others: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Accepted documents per second: what the serving processes ingest."""
+        return self.docs / self.seconds
+
+    @property
+    def available_rate(self) -> float:
+        """Copies available per second (includes the routing behind the accept, if any)."""
+        return self.docs / self.available_seconds
+
+
+@dataclass
+class Results:
+    node: dict[str, CallCost] = field(default_factory=dict)
+    floor: dict[str, CallCost] = field(default_factory=dict)
+    scaling: list[Scaling] = field(default_factory=list)
+    storage: list[Any] = field(default_factory=list)  # blob_storage.StorageCost
+    scaling_mode: str = ""
+
+
+async def measure_node(
+    results: Results,
+    node_pid: int,
+    fleet: Fleet,
+    available: Callable[[str], Awaitable[int]],
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+) -> None:
+    """The node's calls one at a time (the node is running, the phases are over)."""
+    meter = Meter(node_pid, available)
+    results.node = await node_costs(meter, fleet, sender, receiver, attachment, n)
+
+
+async def measure_floor(
+    results: Results,
+    config: dict[str, Any],
+    tmp: Path,
+    parties: Sequence[Party],
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+) -> None:
+    """Start the floor, measure its send and pull, stop it (its schema is dropped)."""
+    floor = await Floor.start(config, tmp / "floor.json", tmp / "floor.log")
+    fleet = Fleet("127.0.0.1", floor.port)
+    try:
+
+        async def never(system_id: str) -> int:
+            return 0
+
+        meter = Meter(floor.pid, never)
+        for p in parties[:2]:  # warm: connections, prepared statements
+            for _ in range(20):
+                await fleet.client(p).get_received_edoc_list("edoc")
+        warm = make_docs("FW", 20, [sender], [receiver], attachment)
+        for d in warm:
+            await fleet.client(sender).send_edoc(d.data, from_code=sender.code)
+        results.floor = await floor_costs(meter, fleet, sender, receiver, attachment, n)
+    finally:
+        await fleet.close()
+        await floor.stop()
+
+
+async def measure_scaling(
+    results: Results,
+    settings: dict[str, Any],
+    tmp: Path,
+    senders: Sequence[Party],
+    sinks: Sequence[Party],
+    attachment: bytes,
+    docs: int,
+    available: Callable[[], Awaitable[int]],
+    separate_worker: bool = False,
+    in_flight: int = 4,
+) -> None:
+    """Ingest ``docs`` documents through ``gateway serve --workers 1``, then ``--workers 2``.
+
+    ``separate_worker``: the serve processes run no relay and router (``run_workers=False``);
+    one ``python -m gateway worker`` beside them does, counted with the node.
+    """
+    settings = {**settings, "auto_migrate": True}
+    results.scaling_mode = (
+        "relay + router in one `gateway worker` beside serve"
+        if separate_worker
+        else "relay + router in every serve process"
+    ) + f", {len(senders)} senders × {in_flight} sendEdoc in flight"
+    if separate_worker:
+        settings["run_workers"] = False
+    for workers in (1, 2):
+        served = await ServedNode.start(settings, workers, tmp / f"serve{workers}.log")
+        worker = None
+        if separate_worker:
+            worker = await ServedNode.start_worker(
+                {**settings, "run_workers": True}, tmp / f"worker{workers}.log"
+            )
+        roots = [served.pid] + ([worker.pid] if worker else [])
+        fleet = Fleet("127.0.0.1", served.port)
+        try:
+            warm = make_docs(
+                f"SW{workers}-", 2 * in_flight * len(senders), senders, sinks, attachment
+            )
+            await _ingest(fleet, warm, available, in_flight)
+            batch = make_docs(f"S{workers}-", docs, senders, sinks, attachment)
+            before = cpu.snapshot({"node": roots})
+            sent: list[cpu.Snapshot] = []
+            phase = await _ingest(
+                fleet,
+                batch,
+                available,
+                in_flight,
+                lambda sent=sent, roots=roots: sent.append(cpu.snapshot({"node": roots})),
+            )
+            after = sent[0]
+            results.scaling.append(
+                Scaling(
+                    workers,
+                    docs,
+                    phase.sent - phase.started,
+                    phase.finished - phase.started,
+                    cpu.delta(before, after),
+                    cpu.by_process(before, after, "node"),
+                    phase.loadgen_cpu / max(1, phase.calls) * 1000,
+                    cpu.top(before, after, "other"),
+                )
+            )
+        finally:
+            await fleet.close()
+            await served.stop()
+            if worker is not None:
+                await worker.stop()
+
+
+async def _ingest(
+    fleet: Fleet,
+    docs: list[Doc],
+    available: Callable[[], Awaitable[int]],
+    in_flight: int,
+    at_sent: Callable[[], None] | None = None,
+) -> Phase:
+    base = await available()
+    phase = Phase("scaling", docs)
+
+    async def mine() -> int:
+        return await available() - base
+
+    await run_ingest(fleet, phase, mine, 120 + len(docs), in_flight, at_sent)
+    phase.finished = time.time()
+    return phase
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _line(ok: bool, label: str, value: str) -> str:
+    return f"  {_verdict(ok)}  {label:<64} {value}"
+
+
+def print_costs(results: Results) -> None:
+    rows = [*results.node.values(), *results.floor.values()]
+    if not rows:
+        return
+    print(
+        "cost per call, one call at a time (CPU ms per call from /proc; sends include the work "
+        "they cause; total = server + postgres + rabbitmq):"
+    )
+    print(
+        f"{'call':<54} {'n':>4} {'server':>7} {'postgres':>8} {'rabbitmq':>8} {'total':>7} "
+        f"{'loadgen':>7} {'p50 ms':>7}"
+    )
+    for c in rows:
+        print(
+            f"{c.label:<54} {c.calls:>4} {c.server_ms:>7.2f} {c.postgres_ms:>8.2f} "
+            f"{c.rabbitmq_ms:>8.2f} {c.total_ms:>7.2f} {c.loadgen_ms:>7.3f} {c.p50_ms:>7.2f}"
+        )
+    print()
+
+
+def print_scaling(results: Results, cores: int) -> None:
+    if not results.scaling:
+        return
+    print(
+        f"ingest through `python -m gateway serve --workers N`, {results.scaling_mode} "
+        "(CPU s by process group):"
+    )
+    groups = ("node", "clients", "postgres", "rabbitmq", "other")
+    print(
+        "docs/s = accepted (first send → last sendEdoc answer; CPU over that window); "
+        "avail/s = copies available (first send → last available)"
+    )
+    print(
+        f"{'workers':>7} {'docs':>5} {'s':>6} {'docs/s':>7} {'avail/s':>7} "
+        + " ".join(f"{g:>15}" for g in groups)
+        + "  node processes (s)"
+    )
+    for s in results.scaling:
+        cells = " ".join(
+            f"{s.cpu.get(g, 0.0):>6.2f} ({s.cpu.get(g, 0.0) / s.seconds * 100:>3.0f} %)"
+            for g in groups
+        )
+        procs = ", ".join(
+            f"{pid}: {sec:.2f}" for pid, sec in sorted(s.per_process.items()) if sec > 0.005
+        )
+        print(
+            f"{s.workers:>7} {s.docs:>5} {s.seconds:>6.2f} {s.rate:>7.1f} "
+            f"{s.available_rate:>7.1f} {cells}  {procs}"
+        )
+        others = ", ".join(f"{name} {sec:.2f} s" for name, sec in s.others if sec > 0.01)
+        if others:
+            print(f"{'':>7} busiest other processes: {others}")
+    for s in results.scaling:
+        shares = {g: s.cpu.get(g, 0.0) / s.seconds / cores for g in groups}
+        parts = ", ".join(f"{g} {shares[g] * 100:.0f} %" for g in groups)
+        print(
+            f"{s.workers} process(es): the {cores} cores were {sum(shares.values()) * 100:.0f} % "
+            f"busy ({parts} of them)"
+        )
+    print()
+
+
+def print_targets(
+    results: Results, lifecycle: Phase, poll: float, cores: int, loadgen_ms: float
+) -> None:
+    node, floor = results.node, results.floor
+    print("targets (issue 11 §3; cost = server + PostgreSQL + RabbitMQ CPU per call):")
+    if node and floor:
+        f_send, f_pull = floor["send"].total_ms, floor["pull"].total_ms
+        ratio = node["send"].total_ms / f_send
+        print(_line(ratio <= SEND_TARGET, f"sendEdoc 100 KB ≤ {SEND_TARGET} × floor send "
+              f"({node['send'].total_ms:.2f} / {f_send:.2f} ms)", f"{ratio:.2f}"))  # fmt: skip
+        for key, label in (("list", "getReceivedEdocList"), ("count", "countReceiveEdoc")):
+            ratio = node[key].total_ms / f_pull
+            print(_line(ratio <= POLL_TARGET, f"empty {label} ≤ {POLL_TARGET} × floor pull "
+                  f"({node[key].total_ms:.2f} / {f_pull:.2f} ms)", f"{ratio:.2f}"))  # fmt: skip
+        ratio = node["lifecycle"].total_ms / f_send
+        print(_line(ratio <= LIFECYCLE_TARGET, f"lifecycle document ≤ {LIFECYCLE_TARGET:.0f} × "
+              f"floor send ({node['lifecycle'].total_ms:.2f} / {f_send:.2f} ms)",
+              f"{ratio:.2f}"))  # fmt: skip
+    seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
+    if seen:
+        p50 = pct(seen, 50)
+        limit = poll + SEEN_SLACK_S
+        print(_line(p50 <= limit, f"send answer → first seen by the receiver's poll, p50 ≤ "
+              f"{limit * 1000:.0f} ms", f"{p50 / limit:.2f} ({p50 * 1000:.0f} ms)"))  # fmt: skip
+    if len(results.scaling) == 2:
+        one, two = results.scaling
+        ratio = two.rate / one.rate
+        groups = ("node", "clients", "postgres", "rabbitmq", "other")
+        shares = {g: two.cpu.get(g, 0.0) / two.seconds / cores for g in groups}
+        busy, top = sum(shares.values()), max(shares, key=lambda g: shares[g])
+        foreign = max(shares["other"], one.cpu.get("other", 0.0) / one.seconds / cores)
+        label = f"ingest 2 processes ≥ {SCALING_TARGET} × 1 ({two.rate:.1f} / {one.rate:.1f}/s)"
+        if busy >= SATURATED and top == "node" and foreign < FOREIGN_LIMIT:
+            print(_line(ratio >= SCALING_TARGET, label, f"{ratio:.2f}"))
+        else:
+            why = (
+                f"the cores were {busy * 100:.0f} % busy: nothing saturated"
+                if busy < SATURATED
+                else f"{top} was the largest share ({shares[top] * 100:.0f} %)"
+                if top != "node"
+                else f"other sessions used up to {foreign * 100:.0f} % of the cores"
+            )
+            print(f"  INFO  {label:<64} {ratio:.2f} (not applicable: {why})")
+    print(_line(loadgen_ms <= LOADGEN_TARGET_MS, f"load generator CPU per call ≤ "
+          f"{LOADGEN_TARGET_MS:.0f} ms (lifecycle phase)",
+          f"{loadgen_ms / LOADGEN_TARGET_MS:.2f} ({loadgen_ms:.3f} ms)"))  # fmt: skip
