@@ -42,6 +42,7 @@ from gateway.store.tables import (
     DocumentRow,
     EventRow,
     StatusNoticeRow,
+    core,
 )
 
 #: Status codes by rank, to advance a copy's current status only forwards in SQL.
@@ -121,8 +122,8 @@ async def deliveries_of(s: AsyncSession, document_id: str) -> list[DeliveryView]
 def _insert_blob(dialect: str) -> Any:
     """INSERT of a blob that does nothing when the same bytes are already stored."""
     if dialect == "postgresql":
-        return postgresql.insert(BlobRow).on_conflict_do_nothing(index_elements=["sha256"])
-    return sqlite.insert(BlobRow).on_conflict_do_nothing(index_elements=["sha256"])
+        return postgresql.insert(core(BlobRow)).on_conflict_do_nothing(index_elements=["sha256"])
+    return sqlite.insert(core(BlobRow)).on_conflict_do_nothing(index_elements=["sha256"])
 
 
 async def store_plan(
@@ -137,7 +138,7 @@ async def store_plan(
         [{"sha256": doc.sha256, "size": doc.size, "data": plan.data, "created_at": now}],
     )
     await s.execute(
-        insert(DocumentRow),
+        insert(core(DocumentRow)),
         [
             {
                 "document_id": doc.document_id,
@@ -172,7 +173,7 @@ async def store_plan(
     )
     if plan.attachments:
         await s.execute(
-            insert(AttachmentRow),
+            insert(core(AttachmentRow)),
             [
                 {
                     "document_id": doc.document_id,
@@ -204,7 +205,7 @@ async def store_plan(
         events += [event(d, EventKind.REMOVED, now, actor, link) for d in removed]
     events += await _record_status(s, plan, now)
     if events:
-        await s.execute(insert(EventRow), events)
+        await s.execute(insert(core(EventRow)), events)
     await insert_outbox(s, outbox, now)
 
 
@@ -216,7 +217,7 @@ async def add_copies(
     await _insert_copies(s, plan, now)
     events = _accepted_events(plan, now, actor)
     if events:
-        await s.execute(insert(EventRow), events)
+        await s.execute(insert(core(EventRow)), events)
     await insert_outbox(s, outbox, now)
 
 
@@ -249,7 +250,7 @@ async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> No
                 "origin_doc_id": r.origin_doc_id,
             }
         )
-    await s.execute(insert(DeliveryRow), rows)
+    await s.execute(insert(core(DeliveryRow)), rows)
 
 
 def _accepted_events(plan: AcceptPlan, now: datetime, actor: str) -> list[dict[str, Any]]:
@@ -287,7 +288,7 @@ async def _record_status(s: AsyncSession, plan: AcceptPlan, now: datetime) -> li
     if notice is None:
         return []
     await s.execute(
-        insert(StatusNoticeRow),
+        insert(core(StatusNoticeRow)),
         [
             {
                 "delivery_id": notice.delivery_id,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.model import OutboxItem
 from gateway.store.session import SessionScope, reconnecting
-from gateway.store.tables import OutboxRow
+from gateway.store.tables import OutboxRow, core
 
 
 def outbox_row(item: OutboxItem, now: datetime) -> OutboxRow:
@@ -35,7 +35,7 @@ async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: date
     """Insert work items in one statement."""
     if outbox:
         await s.execute(
-            insert(OutboxRow),
+            insert(core(OutboxRow)),
             [
                 {
                     "topic": item.topic,

@@ -40,6 +40,7 @@ from gateway.store.tables import (
     EventRow,
     OutboxRow,
     StatusNoticeRow,
+    core,
 )
 
 _PENDING = and_(
@@ -150,7 +151,7 @@ class SqlReads(SessionScope):
             )
             if data is not None:
                 await s.execute(
-                    insert(EventRow),
+                    insert(core(EventRow)),
                     [event(delivery_id, EventKind.FETCHED, now, system_id, {})],
                 )
             return data
