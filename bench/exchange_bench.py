@@ -186,7 +186,7 @@ class StageTimers:
             self.wrap(accept.Acceptor, name, f"core Acceptor.{name}")
         for name in (
             "credentials", "grants", "get_delivery", "pull_list", "count_pending", "fetch",
-            "confirm", "make_available", "sent_rows", "outbox_pending", "mark_published",
+            "confirm", "make_available", "sent_rows", "claim_outbox", "mark_published",
         ):  # fmt: skip
             self.wrap(SqlStore, name, f"store {name}")
         for name in ("find_existing", "find_semantic_duplicate", "find_document", "deliveries_of",

@@ -282,8 +282,8 @@ class DocumentStore(Protocol):
         """Queue work for the relay on its own."""
         ...
 
-    async def outbox_pending(self, limit: int) -> list[OutboxItem]:
-        """Unpublished outbox rows, urgent first then oldest."""
+    async def claim_outbox(self, limit: int, now: datetime) -> list[OutboxItem]:
+        """Claim unpublished outbox rows no other relay holds, urgent first then oldest."""
         ...
 
     async def mark_published(self, outbox_ids: Sequence[int], now: datetime) -> None:

@@ -2,15 +2,21 @@
 
 Store first, then publish (design.md §1): a use case writes its work messages
 (:mod:`gateway.core.work`) as rows here in its own transaction; :class:`gateway.workers.relay.
-OutboxRelay` reads the pending rows, publishes them with confirms and marks them published.
+OutboxRelay` claims the pending rows, publishes them with confirms and marks them published.
+
+Several relays (``worker`` processes, or ``serve --workers N`` running the workers) share one
+outbox: :meth:`SqlOutbox.claim_outbox` reads and claims rows in one statement for
+:data:`CLAIM_SECONDS` (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a
+time), so each row is published by one relay. A relay that dies with rows claimed leaves them to
+the others when the claim ends; a failed publish releases its rows at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.model import OutboxItem
@@ -51,6 +57,10 @@ async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: date
         )
 
 
+#: How long a relay's claim on the rows it is publishing lasts.
+CLAIM_SECONDS = 30.0
+
+
 class SqlOutbox(SessionScope):
     """The outbox part of the store port."""
 
@@ -62,15 +72,29 @@ class SqlOutbox(SessionScope):
             await insert_outbox(s, items, now)
 
     @reconnecting
-    async def outbox_pending(self, limit: int) -> list[OutboxItem]:
-        """Unpublished rows, urgent first then oldest."""
-        async with self._one() as s:
-            rows = await s.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.published_at.is_(None))
-                .order_by(OutboxRow.priority.desc(), OutboxRow.outbox_id)
-                .limit(limit)
+    async def claim_outbox(self, limit: int, now: datetime) -> list[OutboxItem]:
+        """Claim up to ``limit`` unpublished rows nobody else holds, urgent first then oldest,
+        for :data:`CLAIM_SECONDS` (one statement)."""
+        free = (
+            select(OutboxRow.outbox_id)
+            .where(
+                OutboxRow.published_at.is_(None),
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
             )
+            .order_by(OutboxRow.priority.desc(), OutboxRow.outbox_id)
+            .limit(limit)
+        )
+        if self._postgres:
+            free = free.with_for_update(skip_locked=True)
+        claim = (
+            update(OutboxRow)
+            .where(OutboxRow.outbox_id.in_(free.scalar_subquery()))
+            .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._one() as s:
+            rows = sorted(await s.scalars(claim), key=lambda r: (-r.priority, r.outbox_id))
             return [
                 OutboxItem(
                     r.outbox_id,
@@ -98,12 +122,12 @@ class SqlOutbox(SessionScope):
 
     @reconnecting
     async def note_publish_failure(self, outbox_ids: Sequence[int], error: str) -> None:
-        """Count a failed publish attempt on the rows."""
+        """Count a failed publish attempt on the rows and release their claim."""
         if not outbox_ids:
             return
         async with self._one() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.outbox_id.in_(list(outbox_ids)))
-                .values(attempts=OutboxRow.attempts + 1, last_error=error[:500])
+                .values(attempts=OutboxRow.attempts + 1, last_error=error[:500], claimed_until=None)
             )

@@ -281,6 +281,8 @@ class OutboxRow(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]
+    #: A relay claimed the row until then (several relays share the outbox: gateway/store/outbox.py)
+    claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
 

@@ -4,7 +4,10 @@ Store first, then publish (design.md §1): a row is marked published only after
 :meth:`connectors.bus.Bus.publish` returned, i.e. after the broker confirmed every message. A crash
 between the confirm and the mark publishes the row again on restart; consumers are idempotent
 (``message_id`` is the outbox row's stable id), so that costs a duplicate message, never a lost or
-duplicated document. Publishing failures back off exponentially (capped) and keep the rows pending.
+duplicated document; a mark that failed while the relay lives is retried first, without publishing
+again. Publishing failures back off exponentially (capped) and keep the rows pending. Rows are
+claimed (:meth:`gateway.store.outbox.SqlOutbox.claim_outbox`), so several relays share the outbox
+without publishing a row twice.
 """
 
 from __future__ import annotations
@@ -55,23 +58,32 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
         self.published = 0
+        #: Rows the broker confirmed but the store could not mark yet: marked first next time
+        #: (they stay claimed by this relay meanwhile, and are not published again).
+        self._unmarked: list[int] = []
 
     def wake(self) -> None:
         """Tell the relay new rows were committed."""
         self._wake.set()
 
     async def drain_once(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
-        items = await self.store.outbox_pending(self.batch)
+        """Claim one batch of pending rows, publish them, mark them; returns how many."""
+        if self._unmarked:
+            await self.store.mark_published(self._unmarked, self.clock.now())
+            self._unmarked = []
+        items = await self.store.claim_outbox(self.batch, self.clock.now())
         if not items:
             return 0
+        ids = [i.outbox_id for i in items]
         try:
             await self.bus.publish([to_message(item) for item in items])
         except BusError as exc:
-            await self.store.note_publish_failure([i.outbox_id for i in items], str(exc))
+            await self.store.note_publish_failure(ids, str(exc))
             raise
-        await self.store.mark_published([i.outbox_id for i in items], self.clock.now())
         self.published += len(items)
+        self._unmarked = ids
+        await self.store.mark_published(ids, self.clock.now())
+        self._unmarked = []
         return len(items)
 
     async def run(self) -> None:

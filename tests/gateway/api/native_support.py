@@ -120,7 +120,7 @@ class NativeNode:
         work is marked published unread); returns how many were routed."""
         runtime = self.runtime
         router = Router(runtime.store, runtime.registry, runtime.clock)
-        items = await runtime.store.outbox_pending(1000)
+        items = await runtime.store.claim_outbox(1000, runtime.clock.now())
         routed = [item for item in items if item.topic == Topic.ROUTE]
         for item in routed:
             await router.handle(to_message(item))

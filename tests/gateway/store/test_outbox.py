@@ -1,0 +1,48 @@
+"""The outbox shared by several relays: claims, their end, release on a failed publish."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from gateway.core import work
+from gateway.store.outbox import CLAIM_SECONDS
+from gateway.store.repository import SqlStore
+from tests.gateway.store.conftest import NOW
+
+
+async def _queue(store: SqlStore, count: int) -> None:
+    await store.add_outbox([work.route(f"d{i}", i % 3) for i in range(count)], NOW)
+
+
+async def test_a_claimed_row_goes_to_one_relay_only(store: SqlStore) -> None:
+    """Two relays claiming in turn get disjoint rows, urgent first; nothing is left over."""
+    await _queue(store, 5)
+    first = await store.claim_outbox(3, NOW)
+    second = await store.claim_outbox(10, NOW)
+    assert [i.priority for i in first] == sorted((i.priority for i in first), reverse=True)
+    ids = [i.outbox_id for i in first] + [i.outbox_id for i in second]
+    assert len(ids) == len(set(ids)) == 5
+    assert await store.claim_outbox(10, NOW) == []
+
+
+async def test_a_claim_ends_and_a_failed_publish_releases_its_rows(store: SqlStore) -> None:
+    """A dead relay's rows return when its claim ends; a failed publish returns them at once."""
+    await _queue(store, 2)
+    claimed = await store.claim_outbox(10, NOW)
+    later = NOW + timedelta(seconds=CLAIM_SECONDS + 1)
+    again = await store.claim_outbox(10, later)
+    assert {i.outbox_id for i in again} == {i.outbox_id for i in claimed}
+    await store.note_publish_failure([again[0].outbox_id], "broker refused")
+    (retried,) = await store.claim_outbox(10, later)
+    assert (retried.outbox_id, retried.attempts) == (again[0].outbox_id, 1)
+    await store.mark_published([i.outbox_id for i in again], later)
+    assert (await store.stats())["outbox_pending"] == 0
+
+
+async def test_concurrent_claims_never_share_a_row(store: SqlStore) -> None:
+    """Claims racing each other (SKIP LOCKED on PostgreSQL) still split the rows."""
+    await _queue(store, 40)
+    batches = await asyncio.gather(*(store.claim_outbox(7, NOW) for _ in range(8)))
+    ids = [i.outbox_id for batch in batches for i in batch]
+    assert len(ids) == len(set(ids)) == 40

@@ -1,0 +1,85 @@
+"""The outbox relay: publish, then mark; a failed mark is retried without publishing again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.bus import Message, PublishFailed
+from gateway.core import work
+from gateway.core.clock import FrozenClock
+from gateway.core.errors import StoreUnavailable
+from gateway.store.repository import SqlStore
+from gateway.workers.relay import OutboxRelay
+from tests.gateway.store.conftest import NOW, open_store
+
+
+class _Bus:
+    """Records what is published; refuses while ``refuse`` > 0."""
+
+    def __init__(self) -> None:
+        self.published: list[str] = []
+        self.refuse = 0
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        if self.refuse:
+            self.refuse -= 1
+            raise PublishFailed("connection lost mid-publish")
+        self.published += [m.message_id for m in messages]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
+    """A migrated SQLite store with three pending work items."""
+    async with open_store("sqlite", tmp_path) as opened:
+        await opened.add_outbox([work.route(f"d{i}", 0) for i in range(3)], NOW)
+        yield opened
+
+
+def _relay(store: SqlStore, bus: _Bus) -> OutboxRelay:
+    return OutboxRelay(store, bus, FrozenClock(NOW))  # type: ignore[arg-type]
+
+
+async def test_rows_are_published_once_then_marked(store: SqlStore) -> None:
+    """One drain publishes every pending row; the next finds nothing."""
+    bus = _Bus()
+    relay = _relay(store, bus)
+    assert await relay.drain_once() == 3
+    assert await relay.drain_once() == 0
+    assert bus.published == ["route:d0", "route:d1", "route:d2"]
+    assert (await store.stats())["outbox_pending"] == 0
+
+
+async def test_a_failed_mark_is_retried_without_publishing_again(store: SqlStore) -> None:
+    """The broker confirmed, the store failed the mark: the next drain marks, publishes nothing."""
+    bus = _Bus()
+    relay = _relay(store, bus)
+    real = store.mark_published
+    failures = {"left": 1}
+
+    async def flaky(ids: Sequence[int], now: Any) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise StoreUnavailable("database went away after the broker confirmed")
+        await real(ids, now)
+
+    store.mark_published = flaky  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailable):
+        await relay.drain_once()
+    assert await relay.drain_once() == 0
+    assert bus.published == ["route:d0", "route:d1", "route:d2"]
+    assert (await store.stats())["outbox_pending"] == 0
+
+
+async def test_a_refused_publish_leaves_the_rows_to_the_next_try(store: SqlStore) -> None:
+    """A publish the broker refused releases the rows at once: the next drain publishes them."""
+    bus = _Bus()
+    bus.refuse = 1
+    relay = _relay(store, bus)
+    with pytest.raises(PublishFailed):
+        await relay.drain_once()
+    assert await relay.drain_once() == 3
+    assert len(bus.published) == 3
