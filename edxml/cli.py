@@ -5,7 +5,9 @@
 - ``show FILE``: one JSON object: kind, header fields, recipients, business operation, trace,
   attachments (name, content type, size, SHA-256 of the decoded bytes as transported, zip
   contents), signature class and findings. Never the attachments' content.
-- ``build [FILE|-]``: JSON (the ``show`` layout, attachments by ``path`` or ``base64``) to edXML.
+- ``build [FILE|-]``: JSON (the ``show`` layout, attachments by ``path`` or ``base64``) to edXML;
+  an absent DocumentId, sender's TraceHeader or status Timestamp is filled
+  (:func:`edxml.defaults.fill_defaults`); ``docs/examples/`` has a document and a status.
 - ``status``: build a status package from arguments, optionally signed.
 """
 
@@ -20,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from edxml.defaults import fill_defaults
 from edxml.errors import EdxmlError, Finding, Severity
 from edxml.jsonio import from_data, to_data
 from edxml.limits import DEFAULT_LIMITS, MB, Limits
@@ -156,13 +159,26 @@ def _cmd_show(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if parsed is not None else 1
 
 
+def _stamp(text: str | None) -> datetime:
+    """``--timestamp``: ISO 8601, +07:00 when it names no offset; default now."""
+    stamp = datetime.now(VN_TZ) if not text else datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=VN_TZ)
+
+
 def _cmd_build(args: argparse.Namespace, out: TextIO) -> int:
     source = sys.stdin if args.file in (None, "-") else None
+    try:
+        stamp = _stamp(args.timestamp)
+    except ValueError as exc:
+        print(f"BUILD_INPUT: --timestamp: {exc}", file=sys.stderr)
+        return 2
     try:
         text = source.read() if source else Path(args.file).read_text(encoding="utf-8")
         data = json.loads(text)
         base = Path.cwd() if source else Path(args.file).resolve().parent
         package = from_data(data, base_dir=base)
+        for field in fill_defaults(package, stamp):
+            print(f"filled {field}", file=sys.stderr)
         findings = validate(package)
         if has_errors(findings) and not args.force:
             for finding in findings:
@@ -190,9 +206,7 @@ def _write(xml: bytes, output: str | None, out: TextIO) -> None:
 
 
 def _cmd_status(args: argparse.Namespace, out: TextIO) -> int:
-    stamp = datetime.now(VN_TZ) if not args.timestamp else datetime.fromisoformat(args.timestamp)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=VN_TZ)
+    stamp = _stamp(args.timestamp)
     try:
         code: StatusCode | str = StatusCode(args.code)
     except ValueError:
@@ -230,6 +244,20 @@ def _cmd_status(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+_BUILD_DESCRIPTION = """\
+Build an edXML package from JSON: the layout of `show` ("kind": "edoc" or "status"), with
+attachments given by "path" (relative to the JSON file) or "base64". Examples: docs/examples/.
+
+Filled when absent (blank counts as absent), never changed when present; each filled field is
+named on stderr:
+  - document MessageHeader/DocumentId: the canonical
+    <From/OrganId>,<PromulgationDate yyyy/MM/dd>,<CodeNumber>/<CodeNotation>
+  - document TraceHeaderList (no "traces"): one TraceHeader, the sender's From/OrganId at the
+    build time (--timestamp)
+  - status MessageHeader/Timestamp: the build time (--timestamp)
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m edxml", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -248,10 +276,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file", metavar="FILE")
     common(s)
 
-    b = sub.add_parser("build", help="build an edXML package from JSON")
+    b = sub.add_parser(
+        "build",
+        help="build an edXML package from JSON",
+        description=_BUILD_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     b.add_argument("file", nargs="?", metavar="FILE", help="JSON file, or - for stdin")
     b.add_argument("-o", "--output", help="write to this file instead of stdout")
     b.add_argument("--force", action="store_true", help="build even if validation finds errors")
+    b.add_argument(
+        "--timestamp",
+        help="ISO 8601 time of a filled TraceHeader or status Timestamp (default: now, +07:00)",
+    )
 
     st = sub.add_parser("status", help="build a status package (hồi báo)")
     st.add_argument("--from", dest="from_id", required=True, help="reporting agency code")
