@@ -24,9 +24,9 @@ from gateway.cli.output import (
     JsonOption,
     OutputOption,
     columns,
-    echo_json_line,
     emit,
     fail,
+    json_line,
     note,
     record_lines,
 )
@@ -110,7 +110,7 @@ def legal_time(
         except CalendarError as error:
             raise ValueError(f"{value!r}: {error}") from None
         if as_json:
-            return echo_json_line({"instant": value, "legal_receipt_time": answer})
+            return json_line({"instant": value, "legal_receipt_time": answer})
         return answer
 
     if instant != "-":

@@ -43,7 +43,7 @@ def echo_json(value: Any) -> None:
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def echo_json_line(value: Any) -> str:
+def json_line(value: Any) -> str:
     """``value`` as one compact JSON line (JSON Lines, for streamed answers)."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 

@@ -75,8 +75,7 @@ def test_systems_commands_print_json_with_the_flag(tmp_path: Path) -> None:
 
 
 def test_agencies_and_calendar_commands_print_json_with_the_flag(tmp_path: Path) -> None:
-    """`agencies lookup`, `calendar legal-time|month|override ...|recompute` and `version`
-    print JSON with --json."""
+    """`agencies lookup` and every `calendar` command print JSON with --json."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
     found = _json(
         "agencies", "lookup", "000.00.94.H14", "--at", "2025-07-01", cwd=tmp_path, env=env
@@ -116,8 +115,7 @@ def test_agencies_and_calendar_commands_print_json_with_the_flag(tmp_path: Path)
 
 
 def test_tables_show_the_secret_and_token_printed_once(tmp_path: Path) -> None:
-    """With --table, `systems add`, `rotate-secret` and `rotate-token` show the new secret or
-    token in the table; `systems list` is columns under a header; nothing of it is JSON."""
+    """--table shows the new secret or token of add/rotate-secret/rotate-token; list is columns."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
     migrated = _gateway("migrate", "--table", cwd=tmp_path, env=env)
     assert migrated.stdout.startswith("database at revision ")
@@ -143,8 +141,7 @@ def test_tables_show_the_secret_and_token_printed_once(tmp_path: Path) -> None:
 
 
 def test_a_terminal_gets_the_table_and_a_pipe_gets_json(tmp_path: Path) -> None:
-    """With neither flag, `systems add` prints its table (token included) on a terminal, and
-    `| jq .token` still works from a pipe."""
+    """With neither flag a terminal gets the table (token included) and a pipe gets JSON."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
     assert _gateway("migrate", cwd=tmp_path, env=env).returncode == 0
     status, shown = _on_a_terminal(
