@@ -67,8 +67,9 @@ def test_override_and_recompute_commands(tmp_path: Path) -> None:
     assert _stored(settings, document_id).calendar_version == old_version  # not rewritten
 
     dry = _gateway(
-        "calendar", "recompute", "--from", "2026-03-01", "--dry-run", cwd=tmp_path, env=env
-    )
+        "calendar", "recompute", "--from", "2026-03-01", "--dry-run", "--table",
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
     assert dry.returncode == 0, dry.stderr
     assert "documents: 1 (would change 1)" in dry.stdout
     assert f"document {document_id}: send_deadline 2026-03-05T11:30:00+07:00 -> " in dry.stdout

@@ -111,13 +111,13 @@ def test_calendar_option_uses_another_table(tmp_path: Path) -> None:
 
 
 def test_month_shows_holidays_with_names_and_make_up_days(tmp_path: Path) -> None:
-    """`calendar month` lists Tết with its name and source, and the make-up Saturday."""
-    february = _calendar("month", "2026-02", cwd=tmp_path)
+    """`calendar month --table` lists Tết with its name and source, and the make-up Saturday."""
+    february = _calendar("month", "2026-02", "--table", cwd=tmp_path)
     assert february.returncode == 0, february.stderr
     assert "2026-02-16 Mon  holiday  Tết Bính Ngọ  [TB 9441/TB-BNV 16/10/2025]" in february.stdout
     assert " 16* 17* 18* 19* 20* 21. 22." in february.stdout
     assert "working days: 15 (make-up 0)" in february.stdout
-    january = _calendar("month", "2026-01", cwd=tmp_path)
+    january = _calendar("month", "2026-01", "--table", cwd=tmp_path)
     assert "2026-01-10 Sat  make_up  làm bù for Fri 2026-01-02" in january.stdout
     assert "working days: 21 (make-up 1)" in january.stdout
 
