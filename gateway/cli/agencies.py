@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from gateway.cli.context import load_settings
-from gateway.cli.output import OutputOption, cell, emit, fail
+from gateway.cli.output import OutputOption, cell, emit, exit_with
 from gateway.exits import EXIT_REGISTRY_ERROR
 
 app = typer.Typer(help="The agency registry the node routes by.", no_args_is_help=True)
@@ -56,5 +56,5 @@ def lookup(
     except IdentifierError as error:
         # The API's error body, on stderr: the same shape a client of /api/v1/agencies sees.
         detail = ErrorDetail(code=error.code, message=error.message, field=error.field)
-        fail(ErrorBody(error=detail).model_dump_json(indent=2), EXIT_REGISTRY_ERROR)
+        exit_with(ErrorBody(error=detail).model_dump_json(indent=2), EXIT_REGISTRY_ERROR)
     emit(found.model_dump(mode="json"), output, _lookup_table)

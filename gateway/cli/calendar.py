@@ -25,7 +25,7 @@ from gateway.cli.output import (
     OutputOption,
     columns,
     emit,
-    fail,
+    exit_with,
     json_line,
     note,
     record_lines,
@@ -71,7 +71,7 @@ def _calendar(table: Path | None, hours: str | None) -> Any:
     try:
         return load_calendar(table, hours)
     except CalendarError as error:
-        fail(str(error), EXIT_CONFIG)
+        exit_with(str(error), EXIT_CONFIG)
 
 
 @app.command("legal-time")
@@ -117,7 +117,7 @@ def legal_time(
         try:
             typer.echo(convert(instant))
         except ValueError as error:
-            fail(f"error: {error}", EXIT_BAD_INPUT)
+            exit_with(f"error: {error}", EXIT_BAD_INPUT)
         return
     out: list[str] = []
     number = 0
@@ -131,7 +131,7 @@ def legal_time(
         if out:
             sys.stdout.write("\n".join(out) + "\n")
         sys.stdout.flush()
-        fail(f"error: line {number}: {error}", EXIT_BAD_INPUT)
+        exit_with(f"error: line {number}: {error}", EXIT_BAD_INPUT)
     if out:
         sys.stdout.write("\n".join(out) + "\n")
 
@@ -219,7 +219,7 @@ def month(
             raise ValueError(month)
         days = cal.month(int(year_text), int(month_text))
     except ValueError:
-        fail(f"error: month {month!r} is not YYYY-MM", EXIT_BAD_INPUT)
+        exit_with(f"error: month {month!r} is not YYYY-MM", EXIT_BAD_INPUT)
     emit(_month_json(cal, days), output, _month_table)
 
 
@@ -241,7 +241,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        fail(f"error: {text!r} is not a date (YYYY-MM-DD)", EXIT_BAD_INPUT)
+        exit_with(f"error: {text!r} is not a date (YYYY-MM-DD)", EXIT_BAD_INPUT)
 
 
 def _operator() -> str:
@@ -286,7 +286,7 @@ def _with_calendar(action: Callable[[Any, Any], Awaitable[None]]) -> None:
             try:
                 admin = await open_calendar(settings, store, SystemClock())
             except CalendarError as error:
-                fail(str(error), EXIT_CONFIG)
+                exit_with(str(error), EXIT_CONFIG)
             await action(admin, store)
 
     run_store_command(run)

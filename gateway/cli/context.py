@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway.cli.output import fail, note
+from gateway.cli.output import exit_with, note
 from gateway.exits import EXIT_CONFIG, EXIT_NO_DATABASE, EXIT_REGISTRY_ERROR
 from gateway.settings import Settings, env_var, get_settings
 
@@ -37,7 +37,7 @@ def load_settings(**overrides: Any) -> Settings:
             name = ".".join(str(part) for part in problem["loc"])
             prefix = f"{env_var(name)}: " if name else ""
             lines.append(f"  {prefix}{problem['msg'].removeprefix('Value error, ')}")
-        fail("configuration refused:\n" + "\n".join(lines), EXIT_CONFIG)
+        exit_with("configuration refused:\n" + "\n".join(lines), EXIT_CONFIG)
     configure_logging(settings.log_level, json=settings.log_json)
     return settings
 
@@ -65,11 +65,11 @@ def run_store_command(run: Callable[[], Awaitable[None]]) -> None:
     try:
         asyncio.run(main())
     except StoreMissing as error:
-        fail(f"{error.code}: {error}", EXIT_NO_DATABASE)
+        exit_with(f"{error.code}: {error}", EXIT_NO_DATABASE)
     except StoreNotMigrated as error:
-        fail(f"{error.code}: {error}", EXIT_REGISTRY_ERROR)
+        exit_with(f"{error.code}: {error}", EXIT_REGISTRY_ERROR)
     except ExchangeError as error:
         field = f" [{error.field}]" if error.field else ""
-        fail(f"{error.code}{field}: {error.message}", EXIT_REGISTRY_ERROR)
+        exit_with(f"{error.code}{field}: {error.message}", EXIT_REGISTRY_ERROR)
     except (OSError, ConnectionError) as error:
-        fail(f"STORE_UNAVAILABLE: {error}", EXIT_REGISTRY_ERROR)
+        exit_with(f"STORE_UNAVAILABLE: {error}", EXIT_REGISTRY_ERROR)

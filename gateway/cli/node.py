@@ -8,7 +8,7 @@ import typer
 
 from gateway import package_version
 from gateway.cli.context import run_store_command, store_settings
-from gateway.cli.output import JsonOption, OutputOption, echo_json, emit, fail
+from gateway.cli.output import JsonOption, OutputOption, echo_json, emit, exit_with
 from gateway.exits import EXIT_INTERRUPTED
 
 
@@ -101,7 +101,7 @@ def demo(
             run_demo(options, out=typer.echo, err=lambda line: typer.echo(line, err=True))
         )
     except KeyboardInterrupt:
-        fail("demo interrupted", EXIT_INTERRUPTED)
+        exit_with("demo interrupted", EXIT_INTERRUPTED)
     raise typer.Exit(status)
 
 

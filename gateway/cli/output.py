@@ -106,7 +106,7 @@ def note(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def fail(message: str, status: int) -> NoReturn:
+def exit_with(message: str, status: int) -> NoReturn:
     """Print ``message`` on stderr and exit with ``status`` (one of :mod:`gateway.exits`)."""
     typer.echo(message, err=True)
     raise typer.Exit(status)

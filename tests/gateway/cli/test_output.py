@@ -64,7 +64,7 @@ def test_columns_align_rows_under_a_header() -> None:
 def test_fail_writes_stderr_and_exits_with_the_status(capsys: pytest.CaptureFixture[str]) -> None:
     """An error goes to stderr, nothing to stdout, with the status given."""
     with pytest.raises(output.typer.Exit) as raised:
-        output.fail("SYSTEM_EXISTS: taken", 1)
+        output.exit_with("SYSTEM_EXISTS: taken", 1)
     assert raised.value.exit_code == 1
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "SYSTEM_EXISTS: taken\n")
