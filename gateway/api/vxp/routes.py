@@ -114,7 +114,9 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
             request_id=getattr(request.state, "request_id", None),
         ),
     )
-    record_accepted("vxp", _messagetype(call).value, created=outcome.created)
+    record_accepted(
+        "vxp", _messagetype(call).value, created=outcome.created, system=call.system.system_id
+    )
     log.info(
         "vxp send accepted",
         system_id=call.system.system_id,
@@ -384,22 +386,24 @@ async def vxp(request: Request, path: str = "") -> Response:
     handler = ACTIONS.get(name)
     if handler is None:
         return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
+    caller: str | None = None  # the sending system once authenticated (per-system counters)
     try:
         call = await _authenticate(runtime, request)
+        caller = call.system.system_id
         return await handler(runtime, call, request)
     except ExchangeError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except VxpError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except EdxmlError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         return fail(exc.code, str(exc))
     except IdentifierError as exc:
         log.info("vxp registry change refused", action=name, code=exc.code, error=exc.message)
