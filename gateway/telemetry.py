@@ -48,6 +48,10 @@ OTHER = "other"
 #: The link of a provincial node to its national node (the puller's ``UPSTREAM_SYSTEM``).
 UPSTREAM_LINK = "upstream"
 
+#: ``request.state`` attribute a handler may set to name its route more finely than its path
+#: template (the VXP API: one route, one label per action); read by the request middleware.
+ROUTE_STATE_KEY = "metrics_route"
+
 _seen: dict[str, set[str]] = {}
 
 

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.errors import internal_error_response
 from gateway.logging import REQUEST_ID_HEADER, get_logger, new_request_id, sanitize_request_id
-from gateway.telemetry import record_request
+from gateway.telemetry import ROUTE_STATE_KEY, record_request
 
 log = get_logger(__name__)
 
@@ -88,7 +88,8 @@ class RequestContextMiddleware:
                 await internal_error_response(request_id)(scope, receive, send_with_id)
             finally:
                 seconds = time.perf_counter() - began
-                record_request(scope["method"], route_template(scope, root_path), status, seconds)
+                route = scope["state"].get(ROUTE_STATE_KEY) or route_template(scope, root_path)
+                record_request(scope["method"], route, status, seconds)
                 level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
                 log.log(
                     level,

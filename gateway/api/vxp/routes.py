@@ -34,6 +34,7 @@ from gateway.core.legal import copy_measures
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.logging import get_logger
 from gateway.runtime import Runtime
+from gateway.telemetry import ROUTE_STATE_KEY
 from identifiers import IdentifierError
 
 log = get_logger(__name__)
@@ -382,10 +383,13 @@ async def vxp(request: Request, path: str = "") -> Response:
             return Response(b"", status_code=503)
         return fail("INTERNAL", "the node is starting or stopping; retry shortly")
     if name == DOWNLOAD:
+        setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
         return await _download(runtime, request)
     handler = ACTIONS.get(name)
     if handler is None:
         return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
+    # One route serves every action: time each action on its own (docs/metrics.md).
+    setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
     caller: str | None = None  # the sending system once authenticated (per-system counters)
     try:
         call = await _authenticate(runtime, request)

@@ -182,6 +182,18 @@ async def test_request_latency_is_observed_per_route_template(node: NativeNode) 
     assert value(samples, requests, status="404", method="GET", route="unmatched") == 1
 
 
+async def test_vxp_calls_are_timed_per_action(client: httpx.AsyncClient) -> None:
+    """The one VXP route is labelled by the action called; an unknown action keeps the route's
+    template (no label per made-up name)."""
+    await client.post("/vxp/getReceivedEdocList")  # refused (no credentials): still timed
+    await client.post("/vxp/anything/madeUpAction")
+    samples = parse((await client.get("/metrics")).text)
+    count = "gateway_http_request_duration_seconds_count"
+    assert value(samples, count, method="POST", route="/vxp/getReceivedEdocList") == 1
+    assert value(samples, count, method="POST", route="/vxp/{path:path}") == 1
+    assert not any("madeUpAction" in dict(labels).get("route", "") for _, labels in samples)
+
+
 async def test_gauges_are_read_from_the_store(node: NativeNode) -> None:
     """Deliveries by state and the outbox lag come from store.stats() at scrape time."""
     await node.send(SENDER, edoc())
