@@ -15,19 +15,29 @@ parts wait ~40 ms for the client's delayed ACK (Nagle). uvloop sets ``TCP_NODELA
 With ``workers > 1`` this process is a supervisor: it applies the migrations once (when the
 settings ask for them at start), starts N worker processes (each a whole node: app, lifespan and,
 when configured, relay and router), forwards SIGINT/SIGTERM to them, and stops them all when one
-exits, with its exit status (a process manager restarts the service).
+exits, with its exit status (a process manager restarts the service). Before the workers start
+it prepares an empty metrics directory and names it in ``PROMETHEUS_MULTIPROC_DIR``, inherited by
+the workers, so that prometheus-client keeps their values in files there and ``/metrics`` from any
+worker answers the sum over all of them (:mod:`gateway.telemetry`); a worker that exits is marked
+dead there, and the directory is removed when the supervisor stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 from gateway.settings import Settings
+from gateway.telemetry import MULTIPROC_ENV
 
 #: The event loop and HTTP parser of every ``serve`` (and of the benchmark's floor app).
 LOOP = "uvloop"
@@ -86,6 +96,29 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def metrics_directory(path: Path | None = None) -> Path:
+    """An empty directory for the workers' metric files (``path``, emptied, or a new temporary
+    one), named in this process's environment so that the workers inherit it.
+
+    Files a previous run left would add its counts to this one's: the directory starts empty.
+    """
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix="gateway-metrics-"))
+    else:
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def _mark_dead(process: BaseProcess, directory: Path) -> None:
+    from prometheus_client import multiprocess
+
+    if process.pid is not None:
+        multiprocess.mark_process_dead(process.pid, str(directory))  # type: ignore[no-untyped-call]
+
+
 def serve(settings: Settings, *, workers: int = 1) -> None:
     """Serve the node on ``settings.host:settings.port`` with ``workers`` processes."""
     if workers <= 1:
@@ -94,6 +127,8 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
     if settings.migrate_on_start:
         # Once, before the workers start: N processes migrating one database at once would race.
         asyncio.run(_migrate(settings))
+    given = os.environ.get(MULTIPROC_ENV)
+    directory = metrics_directory(Path(given) if given else None)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop
     processes = [context.Process(target=_run, args=(settings,)) for _ in range(workers)]
     stopping = False
@@ -119,6 +154,12 @@ def serve(settings: Settings, *, workers: int = 1) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+            _mark_dead(process, directory)
+        if given:
+            os.environ[MULTIPROC_ENV] = given
+        else:
+            os.environ.pop(MULTIPROC_ENV, None)
+            shutil.rmtree(directory, ignore_errors=True)
     failed = [p.exitcode for p in processes if p.exitcode not in (0, -signal.SIGTERM)]
     if failed and not stopping:
         sys.exit(failed[0] if failed[0] and failed[0] > 0 else 1)

@@ -22,7 +22,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 # gateway may import everything above; its core talks to ports only.
 CORE_FORBIDDEN = frozenset(
     {"fastapi", "starlette", "aio_pika", "aiormq", "sqlalchemy", "alembic", "httpx", "asyncpg",
-     "aiosqlite", "uvicorn"}
+     "aiosqlite", "uvicorn", "prometheus_client"}
 )  # fmt: skip
 
 

@@ -298,6 +298,10 @@ class DocumentStore(Protocol):
         """Counters for ``/metrics``: copies by state, outbox lag."""
         ...
 
+    async def oldest_available_at(self) -> datetime | None:
+        """When the oldest ``available`` copy (not yet confirmed) became available."""
+        ...
+
     async def ping(self) -> bool:
         """True when the database answers."""
         ...

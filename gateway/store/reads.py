@@ -283,6 +283,16 @@ class SqlReads(SessionScope):
             )
             return out
 
+    async def oldest_available_at(self) -> datetime | None:
+        """When the oldest copy still waiting for its receiving system became available
+        (``available``, not yet confirmed), or None when none waits."""
+        async with self._one() as s:
+            return await s.scalar(
+                select(func.min(DeliveryRow.available_at)).where(
+                    DeliveryRow.state == DeliveryState.AVAILABLE.value
+                )
+            )
+
     async def ping(self) -> bool:
         """True when the database answers."""
         try:

@@ -35,6 +35,7 @@ from gateway.core.errors import StoreUnavailable
 from gateway.core.model import MessageType
 from gateway.core.ports import Store
 from gateway.logging import get_logger
+from gateway.telemetry import LINK_FORWARD_POSTPONED, LINK_FORWARDED, UPSTREAM_LINK
 
 log = get_logger(__name__)
 
@@ -111,6 +112,7 @@ class Forwarder:
             await self.store.mark_forwarded(ids, upstream_id, self.clock.now())
         except StoreUnavailable as exc:
             raise Retry(str(exc)) from exc  # the repeat is answered with the same DocId
+        LINK_FORWARDED.labels(UPSTREAM_LINK).inc(len(ids))
         log.info(
             "forwarded upstream",
             document_id=document_id,
@@ -123,6 +125,7 @@ class Forwarder:
         """The national node did not answer: the copies stay ``queued``, and the puller sends
         them again, urgent first, once the national node answers (:meth:`Puller.resend`)."""
         self.unreachable += 1
+        LINK_FORWARD_POSTPONED.labels(UPSTREAM_LINK).inc()
         log.warning("forward postponed: copies stay queued", document_id=document_id, reason=reason)
 
     async def on_dead(self, message: Message, reason: str) -> None:

@@ -14,6 +14,7 @@ from collections import Counter
 from connectors.bus import Message, Reject
 from gateway.core import work
 from gateway.logging import get_logger
+from gateway.telemetry import record_offered
 
 log = get_logger(__name__)
 
@@ -33,6 +34,7 @@ class Notifier:
             raise Reject(str(exc)) from exc
         for _, system_id in copies:
             self.offered[system_id] += 1
+            record_offered(system_id)
         log.debug("copies offered", document_id=document_id, copies=len(copies))
 
     async def on_dead(self, message: Message, reason: str) -> None:

@@ -42,6 +42,7 @@ from gateway.core.model import DeliveryState, DeliveryView, MessageType, System
 from gateway.core.ports import Store
 from gateway.core.routing import code_key
 from gateway.logging import get_logger
+from gateway.telemetry import LINK_PULLED, UPSTREAM_LINK, record_link_round
 from gateway.workers.relay import to_message
 
 log = get_logger(__name__)
@@ -117,14 +118,23 @@ class Puller:
         """Poll until cancelled; a failed round is logged and tried again next interval."""
         while True:
             self._wake.clear()
-            try:
-                await self.round()
-            except (VxpError, ExchangeError) as exc:
-                log.warning("upstream poll failed; next round retries", error=str(exc))
-            except Exception:  # keep polling whatever happened; the next round starts afresh
-                log.exception("upstream poll crashed; next round retries")
+            await self.poll()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def poll(self) -> bool:
+        """One :meth:`round` whatever happens in it; its outcome is the link's health in
+        ``/metrics`` (``gateway_link_up``, the time of the last success). True when it worked."""
+        ok = False
+        try:
+            await self.round()
+            ok = True
+        except (VxpError, ExchangeError) as exc:
+            log.warning("upstream poll failed; next round retries", error=str(exc))
+        except Exception:  # keep polling whatever happened; the next round starts afresh
+            log.exception("upstream poll crashed; next round retries")
+        record_link_round(UPSTREAM_LINK, ok=ok, at=self.clock.now())
+        return ok
 
     async def round(self) -> tuple[int, int]:
         """One pull of both lists, then (the national node answers) the forwards it missed
@@ -162,6 +172,7 @@ class Puller:
             if await self._take(item, kind):
                 taken += 1
         self.pulled += taken
+        LINK_PULLED.labels(UPSTREAM_LINK, kind.value).inc(taken)
         return taken
 
     async def _take(self, item: ReceivedEdoc, kind: MessageType) -> bool:

@@ -23,6 +23,7 @@ from gateway.core.errors import StoreUnavailable
 from gateway.core.model import DeliveryState
 from gateway.core.ports import Store
 from gateway.logging import get_logger
+from gateway.telemetry import LINK_REPORTS, UPSTREAM_LINK
 
 log = get_logger(__name__)
 
@@ -73,6 +74,7 @@ class Reporter:
         except (VxpTransportError, VxpResponseError) as exc:
             raise Retry(f"national node unreachable: {exc.code}") from exc
         await self._done(delivery_id)
+        LINK_REPORTS.labels(UPSTREAM_LINK, state.value).inc()
         log.info(
             "reported upstream", delivery_id=delivery_id, doc_id=copy.origin_doc_id, state=state
         )

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+from pathlib import Path
 
-from gateway.server import listen_socket
+import pytest
+
+from gateway.server import listen_socket, metrics_directory
+from gateway.telemetry import MULTIPROC_ENV
 
 
 async def test_accepted_connections_get_tcp_nodelay_on_asyncio() -> None:
@@ -37,3 +42,23 @@ def test_several_processes_can_listen_on_one_port() -> None:
         second.close()
     finally:
         first.close()
+
+
+def test_metrics_directory_starts_empty_and_is_inherited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers' metrics directory loses a previous run's files and is named in the
+    environment the workers inherit; without a path a new temporary directory is made."""
+    monkeypatch.setenv(MULTIPROC_ENV, "")  # restored after the test: the function sets it
+    given = tmp_path / "metrics"
+    given.mkdir()
+    (given / "counter_4242.db").write_bytes(b"stale")
+    (given / "notes.txt").write_text("kept")
+    assert metrics_directory(given) == given
+    assert sorted(p.name for p in given.iterdir()) == ["notes.txt"]
+    assert os.environ[MULTIPROC_ENV] == str(given)
+    made = metrics_directory()
+    assert made.is_dir()
+    assert not any(made.iterdir())
+    assert os.environ[MULTIPROC_ENV] == str(made)
+    made.rmdir()

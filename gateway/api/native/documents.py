@@ -183,9 +183,11 @@ async def send_document(
         )
         outcome = await runtime.exchange.send(caller, send)
     except (ExchangeError, ApiError) as exc:
-        metrics.record_rejected(API, exc.code)
+        metrics.record_rejected(API, exc.code, system=caller.system_id)
         raise
-    metrics.record_accepted(API, send.messagetype.value, created=outcome.created)
+    metrics.record_accepted(
+        API, send.messagetype.value, created=outcome.created, system=caller.system_id
+    )
     log.info(
         "native send accepted",
         system_id=caller.system_id,

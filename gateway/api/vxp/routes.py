@@ -34,6 +34,7 @@ from gateway.core.legal import copy_measures
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.logging import get_logger
 from gateway.runtime import Runtime
+from gateway.telemetry import ROUTE_STATE_KEY
 from identifiers import IdentifierError
 
 log = get_logger(__name__)
@@ -114,7 +115,9 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
             request_id=getattr(request.state, "request_id", None),
         ),
     )
-    record_accepted("vxp", _messagetype(call).value, created=outcome.created)
+    record_accepted(
+        "vxp", _messagetype(call).value, created=outcome.created, system=call.system.system_id
+    )
     log.info(
         "vxp send accepted",
         system_id=call.system.system_id,
@@ -380,26 +383,31 @@ async def vxp(request: Request, path: str = "") -> Response:
             return Response(b"", status_code=503)
         return fail("INTERNAL", "the node is starting or stopping; retry shortly")
     if name == DOWNLOAD:
+        setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
         return await _download(runtime, request)
     handler = ACTIONS.get(name)
     if handler is None:
         return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
+    # One route serves every action: time each action on its own (docs/metrics.md).
+    setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
+    caller: str | None = None  # the sending system once authenticated (per-system counters)
     try:
         call = await _authenticate(runtime, request)
+        caller = call.system.system_id
         return await handler(runtime, call, request)
     except ExchangeError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except VxpError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         log.info("vxp call refused", action=name, code=exc.code, field=exc.field, error=exc.message)
         return fail(exc.code, exc.message, exc.field)
     except EdxmlError as exc:
         if name == SEND:
-            record_rejected("vxp", exc.code)
+            record_rejected("vxp", exc.code, system=caller)
         return fail(exc.code, str(exc))
     except IdentifierError as exc:
         log.info("vxp registry change refused", action=name, code=exc.code, error=exc.message)

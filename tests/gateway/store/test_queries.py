@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from gateway.core.model import AcceptPlan, DeliveryState, MessageType
 from gateway.store.repository import SqlStore
-from tests.gateway.store.conftest import NOW, accepted, plan
+from tests.gateway.store.conftest import NOW, accepted, add_system, plan
 
 
 def _at(minutes: int) -> datetime:
@@ -152,3 +152,21 @@ async def test_a_queued_copy_is_its_senders_only(store: SqlStore) -> None:
     pages = await _all_delivery_pages(store, 1, system_id="sys-b")
     assert pages == [[copy]]
     assert await store.list_deliveries(state=None, system_id="sys-c", limit=10) == []
+
+
+async def test_oldest_available_at_is_the_oldest_unconfirmed_copy(store: SqlStore) -> None:
+    """oldest_available_at is the earliest available_at of copies still available (None when
+    none waits); a received copy no longer counts."""
+    assert await store.oldest_available_at() is None
+    first = await _sent(store, 0)
+    await _sent(store, 7)
+    await _sent(store, 3, system=None)  # queued for the router: not available yet
+    assert await store.oldest_available_at() == _at(0)
+    await add_system(store, "sys-b", "H41")
+    outcome = await store.confirm(
+        first.recipients[0].delivery_id, done=True, actor="sys-b", now=_at(10), max_failures=3,
+        retry_at=lambda n: _at(10), reason=None,
+    )  # fmt: skip
+    assert outcome is not None
+    assert outcome.changed
+    assert await store.oldest_available_at() == _at(7)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from connectors.vxp.errors import VxpFailure
 from gateway.app import create_app
@@ -24,6 +25,11 @@ SENDER, REMOTE, LOCAL = "000.00.00.H14", "000.00.01.H37", "000.00.91.H14"
 
 
 Systems = list[tuple[str, str, tuple[str, ...]]]
+
+
+async def sample(name: str, **labels: str) -> float:
+    """One sample of this process's Prometheus registry (0 when absent)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def _start(
@@ -81,6 +87,7 @@ async def test_outside_the_province_goes_upstream_inside_stays(
     provincial: Node, national: Node
 ) -> None:
     """One send: the local copy is routed locally, the remote one forwarded once upstream."""
+    forwarded_before = await sample("gateway_link_copies_forwarded_total", link="upstream")
     sender = provincial.client(SENDER, "test-secret")
     data = document(SENDER, (LOCAL, REMOTE))
     doc_id = await sender.send_edoc(data, from_code=SENDER)
@@ -106,6 +113,11 @@ async def test_outside_the_province_goes_upstream_inside_stays(
     assert forwarded.upstream_doc_id is not None
     kinds = [e.kind.value for e in trace.events[forwarded.delivery_id]]
     assert kinds == ["accepted", "forwarded"]
+    counted = await eventually(
+        lambda: sample("gateway_link_copies_forwarded_total", link="upstream"),
+        lambda n: n >= forwarded_before + 1,
+    )
+    assert counted == forwarded_before + 1  # the one remote copy, once
 
 
 async def test_a_refusal_upstream_fails_the_copy_with_its_code(

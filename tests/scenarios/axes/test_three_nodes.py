@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from edxml import Priority
 from edxml.model import BusinessDocType
@@ -21,6 +22,12 @@ from tests.scenarios.axes.nodes import (
 )
 from tests.scenarios.exchange.conftest import Node, eventually
 from tests.scenarios.exchange.packages import document, edxml_id, status
+
+
+async def sample(name: str, **labels: str) -> float:
+    """One sample of this process's Prometheus registry (0 when absent)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
 
 SECRETS = {
     SENDER: "secret-sender",
@@ -48,6 +55,8 @@ async def _copy_state(node: Node, document_id: str, code: str) -> DeliveryState:
 async def test_document_and_statuses_cross_provinces_and_come_back(axes: Axes) -> None:
     """H14 → national → H37: delivered with every trace entry; the confirmation and the
     statuses 01 → 03 → 06 come back to the sender with their times."""
+    reports = {"link": "upstream", "state": "received"}
+    reported_before = await sample("gateway_link_reports_sent_total", **reports)
     sender = axes.cao_bang.client(SENDER, SECRETS[SENDER])
     data = document(SENDER, (REMOTE,))
     doc_id = await sender.send_edoc(data, from_code=SENDER)
@@ -70,6 +79,11 @@ async def test_document_and_statuses_cross_provinces_and_come_back(axes: Axes) -
     received_at = destination.deliveries[0].received_at
     assert received_at is not None
 
+    # Lạng Sơn's node reported the receipt over its link (the metric counts it).
+    await eventually(
+        lambda: sample("gateway_link_reports_sent_total", **reports),
+        lambda n: n >= reported_before + 1,
+    )
     # The confirmation reaches the origin as the copy's received_at.
     await eventually(
         lambda: _copy_state(axes.cao_bang, doc_id, REMOTE), lambda s: s is DeliveryState.RECEIVED
