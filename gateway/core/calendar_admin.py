@@ -20,14 +20,13 @@ from typing import Protocol
 
 from business_calendar.calendar import BusinessCalendar, Override, OverrideKind
 from business_calendar.sessions import SUPPORTED_YEARS
+from business_calendar.table import CONFIDENCES
 from gateway.core.clock import Clock
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.legal import LegalTime, StoredOverride
 from gateway.core.model import System
 from gateway.core.permissions import require_admin
 
-#: Confidences a row may carry (as in the override table's CSV).
-CONFIDENCES = ("high", "medium", "low")
 #: Longest name and source accepted (characters).
 MAX_NAME = 200
 MAX_SOURCE = 2000
