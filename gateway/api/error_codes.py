@@ -81,6 +81,8 @@ _ROWS: dict[str, Code] = {
     "AUTH_NODE_LINK": Code(
         "a node-to-node extension called by a system that is no node link", 403, "15"
     ),
+    "AUTH_REQUIRED": Code("no person is signed in (admin API, console)", 401, "15"),
+    "AUTH_ROLE": Code("the signed-in person's role does not allow the action", 403, "15"),
     "SENDER_NOT_GRANTED": Code(
         "the sender is not registered for the calling system", 403, "19", "from or From/OrganId"
     ),
