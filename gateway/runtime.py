@@ -27,6 +27,7 @@ from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.core import work
 from gateway.core.accept import AcceptConfig
+from gateway.core.actors import AuditSink
 from gateway.core.agencies import RegistryAdmin
 from gateway.core.audit import AuditLog
 from gateway.core.calendar_admin import CalendarAdmin
@@ -80,7 +81,9 @@ class Runtime:
     notifier: Notifier | None = None  # when this process runs the workers
 
 
-async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
+async def open_calendar(
+    settings: Settings, store: SqlStore, clock: Clock, audit: AuditSink | None = None
+) -> CalendarAdmin:
     """The node's business calendar: the override table (shipped, or ``calendar_file``), the
     office hours and the operators' rows in the database, built off the event loop.
 
@@ -100,6 +103,7 @@ async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> Ca
         legal,
         clock,
         on_change=lambda calendar: log.info("business calendar rebuilt", version=calendar.version),
+        audit=audit,
     )
 
 
@@ -243,7 +247,7 @@ async def open_runtime(
 
         store = await stack.enter_async_context(open_store(settings, create=create))
         people, audit = open_people(settings, store, clock)
-        calendar = await open_calendar(settings, store, clock)
+        calendar = await open_calendar(settings, store, clock, audit)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(
                 _refresh_calendar(calendar, settings.calendar_refresh_seconds),
@@ -310,7 +314,9 @@ async def open_runtime(
             bus=bus,
             exchange=exchange,
             clock=clock,
-            registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
+            registry_admin=RegistryAdmin(
+                registry, clock, lambda r: save_registry(settings, r), audit
+            ),
             calendar=calendar,
             people=people,
             audit=audit,
