@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     REMOVED = "removed"  # an update removed this recipient
     FORWARDED = "forwarded"  # sent on to the upstream node (its DocId in the detail)
     REPORTED = "reported"  # the next node reported the copy's receipt (or failure) downstream
+    REPLAYED = "replayed"  # an operator sent a failed copy back to work (actor, reason in detail)
 
 
 @dataclass(frozen=True, slots=True)
