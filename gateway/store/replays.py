@@ -129,6 +129,28 @@ class SqlReplays(SessionScope):
         done, all in one transaction."""
         results: list[ReplayResult] = []
         async with self._tx() as s:
+            ids = [p.delivery_id for p in plans] + [r.delivery_id for r in skipped]
+            if not self._postgres and ids:
+                # SQLite starts a transaction at its first write: take the write lock before
+                # reading, so no confirmation commits between the read and the move.
+                await s.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.delivery_id.in_(ids))
+                    .values(state=DeliveryRow.state)
+                )
+            if request_id is not None:
+                # Only items not done yet: a second runner of the same request (a duplicate
+                # message) waited for the first one's locks and now skips what it did.
+                open_items = select(ReplayItemRow.delivery_id).where(
+                    ReplayItemRow.request_id == request_id,
+                    ReplayItemRow.delivery_id.in_(ids),
+                    ReplayItemRow.done_at.is_(None),
+                )
+                if self._postgres:
+                    open_items = open_items.with_for_update()
+                still = set(await s.scalars(open_items))
+                plans = [p for p in plans if p.delivery_id in still]
+                skipped = [r for r in skipped if r.delivery_id in still]
             by_id = {p.delivery_id: p for p in plans}
             rows: dict[str, DeliveryRow] = {}
             if by_id:
