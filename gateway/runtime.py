@@ -27,19 +27,22 @@ from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.core import work
 from gateway.core.accept import AcceptConfig
-from gateway.core.actors import AuditSink, NullAudit
+from gateway.core.actors import AuditSink
 from gateway.core.agencies import RegistryAdmin
+from gateway.core.audit import AuditLog
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.deliveries_admin import DeliveriesAdmin, StuckLimits
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
+from gateway.core.people import People, PeopleConfig
 from gateway.core.replay import ReplayConfig, Replays
 from gateway.core.routing import Routes
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
 from gateway.settings import NodeRole, Settings, env_var, redact_url
+from gateway.store.audit import SqlAudit
 from gateway.store.database import (
     StoreMissing,
     check_migrated,
@@ -49,6 +52,7 @@ from gateway.store.database import (
     schema_state,
     sqlite_file,
 )
+from gateway.store.people import SqlPeople
 from gateway.store.repository import SqlStore
 from gateway.workers.notifier import Notifier
 from gateway.workers.relay import OutboxRelay
@@ -76,6 +80,8 @@ class Runtime:
     calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
     deliveries_admin: DeliveriesAdmin  # the operators' node-wide view of copies
     replays: Replays  # replay copies, replay requests (four eyes) and their background runs
+    people: People  # users, sign-in, personal tokens (gateway/core/people.py)
+    audit: AuditLog  # the hash-chained audit log, the node's AuditSink (gateway/core/audit.py)
     relay: OutboxRelay | None = None
     notifier: Notifier | None = None  # when this process runs the workers
 
@@ -132,6 +138,16 @@ async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> Ca
         clock,
         on_change=lambda calendar: log.info("business calendar rebuilt", version=calendar.version),
     )
+
+
+def open_people(settings: Settings, store: SqlStore, clock: Clock) -> tuple[People, AuditLog]:
+    """The people use case and the audit log on the store's engine (opens nothing itself)."""
+    audit = AuditLog(SqlAudit(store.engine), clock)
+    config = PeopleConfig(
+        max_failures=settings.sign_in_max_failures,
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+    )
+    return People(SqlPeople(store.engine), clock, audit, config=config), audit
 
 
 async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
@@ -263,6 +279,7 @@ async def open_runtime(
         log.info("agency registry loaded", agencies=len(registry), source=source)
 
         store = await stack.enter_async_context(open_store(settings, create=create))
+        people, audit = open_people(settings, store, clock)
         calendar = await open_calendar(settings, store, clock)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(
@@ -309,7 +326,7 @@ async def open_runtime(
             legal=calendar.legal,
         )
         deliveries_admin, replays = admin_use_cases(
-            settings, store, registry, clock, calendar.legal, NullAudit(), relay, limits
+            settings, store, registry, clock, calendar.legal, audit, relay, limits
         )
         if relay is not None:
             notifier = await start_workers(
@@ -338,6 +355,8 @@ async def open_runtime(
             calendar=calendar,
             deliveries_admin=deliveries_admin,
             replays=replays,
+            people=people,
+            audit=audit,
             relay=relay,
             notifier=notifier,
         )

@@ -1,7 +1,7 @@
 """replay: the failure code of a failed copy, and replay requests awaiting a second operator
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 06:00:00.000000
 
 - ``deliveries.fail_code``: why a ``failed`` copy failed (``ROUTE_NO_SYSTEM``,
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
