@@ -190,10 +190,6 @@ class AdminDeliveryStore(Protocol):
         """How many copies match ``criteria`` (its ``state`` ignored), per state."""
         ...
 
-    async def fail_code_of(self, delivery_id: str) -> str | None:
-        """The failure code of a failed copy (None when not failed or unknown)."""
-        ...
-
     async def get_delivery(self, delivery_id: str) -> DeliveryView | None:
         """The copy, or None."""
         ...
@@ -435,5 +431,5 @@ class DeliveriesAdmin:
             time_in_failure=time_in_failure(events, self.clock.now()),
             hops=hops,
             replayable=replayable(copy.state),
-            fail_code=await self.store.fail_code_of(delivery_id),
+            fail_code=copy.fail_code,
         )

@@ -240,6 +240,8 @@ class DeliveryView:
     legal: CopyLegal = field(default_factory=CopyLegal)
     #: Pulled from the upstream node: the item's DocId there.
     origin_doc_id: str | None = None
+    #: While ``failed``: the failure's code (ROUTE_NO_SYSTEM, RECEIVER_FAILED...).
+    fail_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

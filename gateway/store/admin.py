@@ -147,15 +147,6 @@ class SqlAdminDeliveries(SessionScope):
         return out
 
     @reconnecting
-    async def fail_code_of(self, delivery_id: str) -> str | None:
-        """The failure code recorded on a failed copy."""
-        async with self._one() as s:
-            code: str | None = await s.scalar(
-                select(DeliveryRow.fail_code).where(DeliveryRow.delivery_id == delivery_id)
-            )
-            return code
-
-    @reconnecting
     async def deliveries_by_id(self, delivery_ids: Sequence[str]) -> list[DeliveryView]:
         """The copies that exist among ``delivery_ids``."""
         if not delivery_ids:

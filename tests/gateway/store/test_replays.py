@@ -120,6 +120,7 @@ async def test_a_replayed_copy_is_offered_again_once(store: SqlStore, legal: Leg
     before = await store.get_delivery(copy_id)
     assert before is not None
     assert before.state is DeliveryState.FAILED
+    assert before.fail_code == "RECEIVER_FAILED"
     answer = await replays.replay(ALICE, [copy_id], "disk replaced")
     assert [r.outcome for r in answer.results] == [Outcome.REPLAYED]
     after = await store.get_delivery(copy_id)
@@ -128,7 +129,7 @@ async def test_a_replayed_copy_is_offered_again_once(store: SqlStore, legal: Leg
     assert after.receiver_failures == 0
     assert after.created_at == before.created_at
     assert after.available_at == LATER
-    assert await store.fail_code_of(copy_id) is None
+    assert after.fail_code is None
     replayed = [e for e in await _events(store, copy_id) if e.kind is EventKind.REPLAYED]
     assert len(replayed) == 1
     assert replayed[0].actor == "alice"
