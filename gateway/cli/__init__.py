@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import agencies, calendar, node, systems
+from gateway.cli import agencies, calendar, deliveries, node, replay, systems
 
 app = typer.Typer(
     name="gateway",
@@ -32,6 +32,8 @@ GROUPS: dict[str, typer.Typer] = {
     "agencies": agencies.app,
     "systems": systems.app,
     "calendar": calendar.app,
+    "deliveries": deliveries.app,
+    "replay": replay.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
