@@ -167,7 +167,7 @@ def test_replay_by_filter_is_always_a_request_and_can_be_rejected(node: Node) ->
             "--reason",
             "one agency",
             "--json",
-        )  # fmt: skip
+        )
     )
     assert made["total"] == 1
     assert made["selection"]["filter"]["recipient"] == "000.00.11.H41"
