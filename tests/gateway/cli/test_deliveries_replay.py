@@ -102,8 +102,7 @@ def test_deliveries_list_filters_and_counts(node: Node) -> None:
 
 
 def test_deliveries_show_and_stuck(node: Node) -> None:
-    """`deliveries show ID --json` has the events; an unknown id exits 1 with its code;
-    `deliveries stuck --json` answers a page."""
+    """`deliveries show` prints a copy (unknown: exit 1, its code); `stuck` a page."""
     detail = _json(node.run("deliveries", "show", node.failed[0], "--json", password=False))
     assert detail["copy"]["fail_code"] == "RECEIVER_FAILED"
     assert [e["kind"] for e in detail["events"]][-1] == "failed"
@@ -128,8 +127,7 @@ def test_replay_ids_runs_at_once_up_to_the_threshold(node: Node) -> None:
 
 
 def test_replay_more_ids_prints_a_request_others_approve(node: Node) -> None:
-    """Three ids over a threshold of two make a request; the requester cannot approve it
-    (exit 1, REPLAY_SELF_APPROVAL); another operator approves; `replay list` shows it."""
+    """Ids above the threshold make a request that only another operator may approve."""
     made = _json(node.run("replay", *node.failed[:3], "--as", "olga", "--reason", "bulk", "--json"))
     request_id = made["request_id"]
     assert made["state"] == "pending"
@@ -149,8 +147,7 @@ def test_replay_more_ids_prints_a_request_others_approve(node: Node) -> None:
 
 
 def test_replay_by_filter_is_always_a_request_and_can_be_rejected(node: Node) -> None:
-    """`replay --state failed --recipient C --sender C --since T --as U --reason R` freezes the
-    matching failed copies; `replay reject ID --as U --reason R` rejects it."""
+    """`replay --state failed ...` makes a request; `replay reject` rejects it."""
     made = _json(
         node.run(
             "replay",

@@ -153,8 +153,7 @@ def _event(kind: EventKind, minutes: int, **detail: object) -> DeliveryEvent:
 
 
 def test_attempts_and_time_in_failure_are_read_from_the_history() -> None:
-    """Each offer is an attempt closed by its outcome; failed time runs from each failure to
-    the replay that ended it, and to now while failed."""
+    """Attempts and the time spent failed are read from the copy's history."""
     history = [
         _event(EventKind.ACCEPTED, 0),
         _event(EventKind.AVAILABLE, 0, system_id="sys-b"),
@@ -180,8 +179,7 @@ def test_attempts_and_time_in_failure_are_read_from_the_history() -> None:
 
 
 def test_working_hours_back_skip_nights_and_lunch() -> None:
-    """Two working hours before Tuesday 08:30 reach Monday 16:00 (an hour each side of the
-    night); before Monday 14:00 they reach 10:00 (the lunch gap does not count)."""
+    """Working hours counted back from now skip the night and the lunch gap."""
     calendar = LegalTime(load_spec()).calendar
     tuesday = datetime(2026, 3, 3, 8, 30, tzinfo=VN_TZ)
     assert working_hours_before(calendar, tuesday, 2) == datetime(2026, 3, 2, 16, 0, tzinfo=VN_TZ)

@@ -62,8 +62,7 @@ async def test_a_message_runs_its_request() -> None:
 
 
 async def test_poison_unknown_and_failing_messages() -> None:
-    """A body naming no request and an unknown request are rejected; a database failure is
-    retried."""
+    """Poison and unknown requests are rejected; a database failure is retried."""
     runner = ReplayRunner(FakeReplays({}))  # type: ignore[arg-type]
     with pytest.raises(Reject):
         await runner.handle(Message(topic="replay", body=b"{}", message_id="replay:x"))

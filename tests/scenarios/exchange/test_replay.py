@@ -52,9 +52,7 @@ async def _replay(node: Node, who: dict[str, str], ids: list[str], reason: str) 
 async def test_a_copy_to_a_disabled_system_is_replayed_into_its_pull_list_once(
     node: Node,
 ) -> None:
-    """Disable the receiver, send: the copy fails "no connected system serves …"; enable the
-    system, replay through the API: the copy is in the receiver's VXP pull list exactly once,
-    with a replayed entry naming the operator; a second replay changes nothing."""
+    """A copy failed for a disabled system is replayed via the API into its pull list once."""
     who = await _people(node)
     systems = _systems(node)
     await systems.set_enabled(H41, False)
@@ -98,8 +96,7 @@ async def _given_up(node: Node) -> Any:
 
 
 async def test_a_replay_racing_a_confirmation_lists_the_copy_at_most_once(node: Node) -> None:
-    """A replay and a late ``done`` at the same moment: the copy ends received and out of the
-    pull list, with at most one replayed entry, whichever won."""
+    """A replay racing a late done ends received, out of the pull list, replayed at most once."""
     who = await _people(node)
     for _ in range(2):
         copy = await _given_up(node)
@@ -118,8 +115,7 @@ async def test_a_replay_racing_a_confirmation_lists_the_copy_at_most_once(node: 
 
 
 async def test_an_approved_request_is_run_by_the_replay_runner(node: Node) -> None:
-    """A filter request approved by another operator is run in the background by the node's
-    replay runner: every failed copy back in the pull list once, progress complete."""
+    """An approved filter request is run by the node's replay runner, each copy once."""
     who = await _people(node)
     copies = [await _given_up(node) for _ in range(2)]
     http = node.http()
