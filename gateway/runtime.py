@@ -117,7 +117,9 @@ def admin_use_cases(
     return deliveries, replays
 
 
-async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
+async def open_calendar(
+    settings: Settings, store: SqlStore, clock: Clock, audit: AuditSink | None = None
+) -> CalendarAdmin:
     """The node's business calendar: the override table (shipped, or ``calendar_file``), the
     office hours and the operators' rows in the database, built off the event loop.
 
@@ -137,6 +139,7 @@ async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> Ca
         legal,
         clock,
         on_change=lambda calendar: log.info("business calendar rebuilt", version=calendar.version),
+        audit=audit,
     )
 
 
@@ -280,7 +283,7 @@ async def open_runtime(
 
         store = await stack.enter_async_context(open_store(settings, create=create))
         people, audit = open_people(settings, store, clock)
-        calendar = await open_calendar(settings, store, clock)
+        calendar = await open_calendar(settings, store, clock, audit)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(
                 _refresh_calendar(calendar, settings.calendar_refresh_seconds),
@@ -351,7 +354,9 @@ async def open_runtime(
             bus=bus,
             exchange=exchange,
             clock=clock,
-            registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
+            registry_admin=RegistryAdmin(
+                registry, clock, lambda r: save_registry(settings, r), audit
+            ),
             calendar=calendar,
             deliveries_admin=deliveries_admin,
             replays=replays,
