@@ -11,6 +11,7 @@
 | :mod:`gateway.store.outbox` | work committed with its use case, for the relay |
 | :mod:`gateway.store.systems` | connected systems, credentials and grants (cached) |
 | :mod:`gateway.store.legal` | calendar overrides and the recompute batches |
+| :mod:`gateway.store.alerts` | open/cleared alerts, the failed-copy watermark, the copy scans |
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
@@ -32,6 +33,7 @@ from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.store import queries
 from gateway.store.accepting import SqlAcceptUnit
+from gateway.store.alerts import SqlAlerts
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
@@ -40,7 +42,7 @@ from gateway.store.session import reconnecting
 from gateway.store.systems import SqlSystems
 
 
-class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
+class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems, SqlAlerts):
     """The store port over one async engine."""
 
     @asynccontextmanager
