@@ -27,6 +27,8 @@ from gateway.store.rows import view, view_query
 from gateway.store.session import SessionScope, reconnecting
 from gateway.store.tables import AlertMarkRow, AlertRow, DeliveryRow, EventRow, core
 
+#: Alerts per upsert statement: 7 parameters each, well under SQLite's and asyncpg's limits.
+OPEN_CHUNK = 500
 _FAILED = DeliveryState.FAILED.value
 _IN_TRANSIT = (DeliveryState.QUEUED.value, DeliveryState.FORWARDED.value)
 
@@ -129,14 +131,9 @@ class SqlAlerts(SessionScope):
         async with self._one() as s:
             await s.execute(statement)
 
-    @reconnecting
-    async def open_alerts(
-        self, alerts: Sequence[Alert], now: datetime, outbox: OutboxFor | None = None
-    ) -> list[Alert]:
-        """Open the alerts not open already (module docstring); returns those opened."""
-        unique = {(a.kind, a.key): a for a in alerts}  # one statement may not touch a row twice
-        if not unique:
-            return []
+    def _opening(self, alerts: Sequence[Alert], now: datetime) -> Any:
+        """The upsert opening ``alerts`` (module docstring), returning (kind, key, fired) of
+        the rows it inserted or re-opened."""
         insert = self._insert(AlertRow).values(
             [
                 {
@@ -148,11 +145,11 @@ class SqlAlerts(SessionScope):
                     "cleared_at": None,
                     "fired": 1,
                 }
-                for a in unique.values()
+                for a in alerts
             ]
         )
         table = core(AlertRow)
-        statement = insert.on_conflict_do_update(
+        return insert.on_conflict_do_update(
             index_elements=["kind", "key"],
             set_={
                 "subject": insert.excluded.subject,
@@ -163,11 +160,24 @@ class SqlAlerts(SessionScope):
             },
             where=table.c.cleared_at.is_not(None),
         ).returning(table.c.kind, table.c.key, table.c.fired)
+
+    @reconnecting
+    async def open_alerts(
+        self, alerts: Sequence[Alert], now: datetime, outbox: OutboxFor | None = None
+    ) -> list[Alert]:
+        """Open the alerts not open already (module docstring); returns those opened."""
+        unique = {(a.kind, a.key): a for a in alerts}  # one statement may not touch a row twice
+        if not unique:
+            return []
+        items = list(unique.values())
+        opened: list[tuple[Alert, int]] = []
         async with self._tx() as s:
-            opened = [
-                (unique[(AlertKind(kind), key)], fired)
-                for kind, key, fired in await s.execute(statement)
-            ]
+            for start in range(0, len(items), OPEN_CHUNK):
+                statement = self._opening(items[start : start + OPEN_CHUNK], now)
+                opened += [
+                    (unique[(AlertKind(kind), key)], fired)
+                    for kind, key, fired in await s.execute(statement)
+                ]
             if outbox is not None and opened:
                 await insert_outbox(s, [outbox(alert, fired) for alert, fired in opened], now)
         order = {k: i for i, k in enumerate(unique)}

@@ -82,12 +82,11 @@ async def start_workers(
             bus=bus,
             resend_after=timedelta(seconds=settings.upstream_resend_seconds),
         )
-    webhook = settings.webhook_url is not None and settings.webhook_secret is not None
-    if settings.webhook_url is not None and settings.webhook_secret is not None:
+    url, secret = settings.webhook_url, settings.webhook_secret  # both or neither (settings)
+    webhook = url is not None and secret is not None
+    if url is not None and secret is not None:
         poster_client = WebhookClient(
-            settings.webhook_url,
-            settings.webhook_secret.get_secret_value(),
-            timeout=settings.webhook_timeout_seconds,
+            url, secret.get_secret_value(), timeout=settings.webhook_timeout_seconds
         )
         stack.push_async_callback(poster_client.aclose)
         poster = AlertPoster(poster_client)

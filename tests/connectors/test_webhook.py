@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -21,6 +19,7 @@ from connectors.webhook import (
     sign,
     verify,
 )
+from tests.connectors.webhook_server import WebhookServer, serving
 
 SECRET = "s3cret-s3cret-s3cret-s3cret-s3cret"
 BODY = '{"kind":"copy_failed","key":"d-1","subject":"bản sao"}'.encode()
@@ -110,47 +109,21 @@ async def test_a_4xx_is_refused_at_once_but_429_is_retried() -> None:
 # ---------------------------------------------------------------- a real HTTP server
 
 
-@dataclass
-class _Server:
-    """A tiny HTTP/1.1 server on a local socket answering the statuses of ``script`` in turn."""
-
-    script: list[int]
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    port: int = 0
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Read one request (headers, Content-Length body) and answer the next status."""
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")[1:]
-        headers = {
-            k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines if x)
-        }
-        body = await reader.readexactly(int(headers.get("content-length", "0")))
-        self.received.append((headers, body))
-        status = self.script.pop(0) if self.script else 200
-        writer.write(
-            f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
-        )
-        await writer.drain()
-        writer.close()
-
-
 @pytest.fixture
-async def server() -> AsyncIterator[_Server]:
-    """A running :class:`_Server` that fails the first request with 500."""
-    state = _Server([500])
-    listening = await asyncio.start_server(state.handle, "127.0.0.1", 0)
-    state.port = listening.sockets[0].getsockname()[1]
-    async with listening:
-        yield state
+async def server() -> AsyncIterator[WebhookServer]:
+    """A running :class:`WebhookServer` that fails the first request with 500."""
+    async with serving([500]) as running:
+        yield running
 
 
-async def test_a_real_server_gets_the_retry_and_can_verify_the_signature(server: _Server) -> None:
+async def test_a_real_server_gets_the_retry_and_can_verify_the_signature(
+    server: WebhookServer,
+) -> None:
     """Over a real socket: a 500, then the same signed body again, accepted."""
-    url = f"http://127.0.0.1:{server.port}/hook"
-    async with WebhookClient(url, SECRET, timeout=5.0, retry=FAST) as client:
+    async with WebhookClient(server.url, SECRET, timeout=5.0, retry=FAST) as client:
         assert await client.post(BODY) == 200
     assert len(server.received) == 2
+    assert server.accepted == [BODY]
     for headers, body in server.received:
         assert body == BODY
         assert verify(SECRET.encode(), body, headers[SIGNATURE_HEADER.lower()])

@@ -63,6 +63,16 @@ async def test_an_alert_opens_once_until_it_clears(store: SqlStore) -> None:
     assert ids[1].endswith(":2 upstream")
 
 
+async def test_many_alerts_open_in_one_call(store: SqlStore) -> None:
+    """More alerts than one statement carries open together, each with its outbox row."""
+    alerts = [_alert(AlertKind.COPY_STUCK, f"d-{i:04}") for i in range(1201)]
+    opened = await store.open_alerts(alerts, NOW, _outbox)
+    assert [a.key for a in opened] == [a.key for a in alerts]
+    assert (await store.open_alert_counts())[AlertKind.COPY_STUCK] == 1201
+    assert len(await _outbox_ids(store)) == 1201
+    assert await store.open_alerts(alerts, LATER, _outbox) == []
+
+
 async def test_opening_without_a_webhook_writes_no_outbox_row(store: SqlStore) -> None:
     """With no outbox builder the alert opens and nothing is queued."""
     assert len(await store.open_alerts([_alert()], NOW)) == 1
