@@ -89,8 +89,7 @@ async def test_clearing_keeps_what_is_still_true_and_what_it_cannot_judge(store:
 
 
 async def test_failed_copies_are_read_from_the_watermark_in_pages(store: SqlStore) -> None:
-    """Failed copies changed since the mark come back in (updated_at, id) order, paged, with
-    their failure code; earlier failures and copies not failed do not."""
+    """Failed copies since the mark come paged by (updated_at, id), with their failure code."""
     ids = []
     for minutes in (0, 10, 10, 20):
         copy = (await accepted(store, plan())).recipients[0].delivery_id

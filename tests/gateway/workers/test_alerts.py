@@ -258,3 +258,17 @@ async def test_a_refused_post_is_dead_lettered_not_retried(node: _Node) -> None:
     with capture_logs() as logs:
         await poster.on_dead(Message("alert", body, message_id="alert:x:1"), "WEBHOOK_REFUSED")
     assert [e["event"] for e in logs] == ["alert webhook given up"]
+
+
+def test_the_puller_s_rounds_are_the_link_health_signal() -> None:
+    """record_link_round keeps since when the link is up or down and its last success."""
+    telemetry.reset()
+    t0, t1, t2, t3 = (NOW + timedelta(seconds=5 * i) for i in range(4))
+    telemetry.record_link_round("upstream", ok=True, at=t0)
+    telemetry.record_link_round("upstream", ok=False, at=t1)
+    telemetry.record_link_round("upstream", ok=False, at=t2)
+    assert telemetry.link_health() == [LinkHealth("upstream", False, t1, t0)]
+    telemetry.record_link_round("upstream", ok=True, at=t3)
+    assert telemetry.link_health() == [LinkHealth("upstream", True, t3, t3)]
+    telemetry.reset()
+    assert telemetry.link_health() == []

@@ -16,8 +16,7 @@ SECRET = "runtime-webhook-secret-0123456789"
 
 
 async def test_a_running_node_posts_a_failed_copy_to_its_webhook(tmp_path: Path) -> None:
-    """Copy failed → the supervisor's alert worker opens it, the relay and the bus carry it, the
-    poster posts it signed; a first 500 is retried."""
+    """A failed copy reaches the webhook signed via worker, outbox, bus; a first 500 is retried."""
     async with serving([500]) as server:
         settings = Settings(
             data_dir=tmp_path / "data",
