@@ -186,7 +186,8 @@ def working_hours_before(calendar: BusinessCalendar, now: datetime, hours: float
 
     A copy available since then or earlier has waited that many working hours. Found by
     bisection on whole seconds (office time since an instant only shrinks as the instant moves
-    on). Outside the calendar's years it falls back to wall-clock hours.
+    on). When the calendar cannot answer (``CALENDAR_RANGE``) or finds that much office time
+    nowhere in the past year, it falls back to wall-clock hours.
     """
     wanted = timedelta(hours=hours)
     try:
