@@ -62,6 +62,24 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{username}:***@{hostport}"))
 
 
+def secret_problem(value: str) -> str | None:
+    """Why a secret is not fit for production (empty, a placeholder, short), or None."""
+    secret = value.strip()
+    if not secret:
+        return "is empty"
+    if secret.lower() in PLACEHOLDER_SECRETS:
+        return "is a placeholder"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port of ``url``: a webhook's path or query may carry a token."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+
+
 class Settings(BaseSettings):
     """Settings of one node; see docs/configuration.md for each variable."""
 
@@ -211,6 +229,33 @@ class Settings(BaseSettings):
     sign_in_lockout_minutes: float = Field(
         default=15.0, gt=0, description="Minutes a username stays locked after them."
     )
+    # ---------------------------------------------------------------- alerts (docs/console.md)
+    alert_interval_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds between the alert worker's detection rounds."
+    )
+    alert_upstream_down_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="The upstream link is down once its poll rounds have failed this long.",
+    )
+    alert_certificate_days: int = Field(
+        default=60,
+        ge=1,
+        le=3650,
+        description="Alert on trust-store certificates expiring within this many days.",
+    )
+    webhook_url: Annotated[str | None, Field(repr=False)] = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="Where alerts are posted (JSON, HMAC-signed); unset: alerts are only logged "
+        "and counted.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Key of the webhook's HMAC-SHA256 signature."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of every webhook request."
+    )
 
     @field_validator("node_id", "host")
     @classmethod
@@ -250,6 +295,8 @@ class Settings(BaseSettings):
         "upstream_secret",
         "calendar_file",
         "office_hours",
+        "webhook_url",
+        "webhook_secret",
         mode="before",
     )
     @classmethod
@@ -269,7 +316,21 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters (env={self.env.value} refuses placeholders)"
             )
         self._check_upstream()
+        self._check_webhook()
         return self
+
+    def _check_webhook(self) -> None:
+        if self.webhook_url is None:
+            return
+        if self.webhook_secret is None:
+            raise ValueError(f"{env_var('webhook_url')} needs {env_var('webhook_secret')}")
+        problem = secret_problem(self.webhook_secret.get_secret_value())
+        if problem is not None and self.env is not Environment.DEV:
+            # design.md §3.2: a webhook signed with a guessable key proves nothing.
+            raise ValueError(
+                f"{env_var('webhook_secret')} {problem}; set it to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters (env={self.env.value} refuses placeholders)"
+            )
 
     def _check_upstream(self) -> None:
         if self.upstream_url is None:
@@ -320,14 +381,7 @@ class Settings(BaseSettings):
 
     def secret_problem(self) -> str | None:
         """Why ``secret_key`` is not fit for production, or None when it is."""
-        secret = self.secret_key.get_secret_value().strip()
-        if not secret:
-            return "is empty"
-        if secret.lower() in PLACEHOLDER_SECRETS:
-            return "is a placeholder"
-        if len(secret) < MIN_SECRET_LENGTH:
-            return f"is shorter than {MIN_SECRET_LENGTH} characters"
-        return None
+        return secret_problem(self.secret_key.get_secret_value())
 
     def public_view(self) -> dict[str, object]:
         """The settings as a JSON-ready mapping with passwords and the secret hidden (for logs)."""
@@ -358,6 +412,8 @@ class Settings(BaseSettings):
             "replay_approval_threshold": self.replay_approval_threshold,
             "stuck_available_hours": self.stuck_available_hours,
             "stuck_moving_minutes": self.stuck_moving_minutes,
+            "alert_interval_seconds": self.alert_interval_seconds,
+            "webhook_url": _origin(self.webhook_url) if self.webhook_url else None,
         }
 
 

@@ -35,6 +35,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from gateway.core.alerts import AlertKind, LinkHealth
+
 # The ``*_created`` samples double every counter's series and no dashboard reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -155,6 +157,27 @@ LINK_LAST_SUCCESS = Gauge(
     multiprocess_mode="max",
 )
 
+# ---------------------------------------------------------------- alerts (workers/alerts.py)
+
+ALERTS_RAISED = Counter(
+    "gateway_alerts_total",
+    "Alerts opened (logged, and posted when a webhook is set), by kind.",
+    ("kind",),
+)
+ALERTS_OPEN = Gauge(
+    "gateway_alerts_open",
+    "Alerts open (fired, not cleared yet) by kind, as the store counted them at the alert "
+    "worker's last round.",
+    ("kind",),
+    multiprocess_mode="livemostrecent",
+)
+ALERT_POSTS = Counter(
+    "gateway_alert_webhook_posts_total",
+    "Alert webhook posts by outcome: posted (2xx), retried (left to the bus's backoff), "
+    "refused (4xx, given up).",
+    ("outcome",),
+)
+
 _LABELLED = (
     PACKAGES_ACCEPTED,
     PACKAGES_REPEATED,
@@ -171,6 +194,9 @@ _LABELLED = (
     LINK_PULLED,
     LINK_UP,
     LINK_LAST_SUCCESS,
+    ALERTS_RAISED,
+    ALERTS_OPEN,
+    ALERT_POSTS,
 )
 
 
@@ -181,6 +207,8 @@ def _known_labels() -> None:
             PACKAGES_ACCEPTED.labels(kind, api)
         for status in ("done", "fail"):
             CONFIRMATIONS.labels(status, api)
+    for kind in AlertKind:
+        ALERTS_RAISED.labels(kind.value)
 
 
 _known_labels()
@@ -191,6 +219,7 @@ def reset() -> None:
     for metric in _LABELLED:
         metric.clear()
     _seen.clear()
+    _links.clear()
     _known_labels()
 
 
@@ -234,11 +263,32 @@ def record_offered(system: str, copies: int = 1) -> None:
     COPIES_OFFERED.labels(bounded("system", system)).inc(copies)
 
 
+_links: dict[str, LinkHealth] = {}
+
+
 def record_link_round(link: str, *, ok: bool, at: datetime) -> None:
-    """The outcome of one poll round of ``link`` at ``at``."""
+    """The outcome of one poll round of ``link`` at ``at`` (also the alert worker's signal of
+    the link's health in this process: :func:`link_health`)."""
     LINK_UP.labels(link).set(1 if ok else 0)
     if ok:
         LINK_LAST_SUCCESS.labels(link).set(at.timestamp())
+    before = _links.get(link)
+    since = before.since if before is not None and before.up == ok else at
+    last = at if ok else (before.last_success if before is not None else None)
+    _links[link] = LinkHealth(link, ok, since, last)
+
+
+def link_health() -> list[LinkHealth]:
+    """Each link's last round in this process: up or not, since when, its last success."""
+    return list(_links.values())
+
+
+def record_alerts(opened: Iterable[AlertKind], open_counts: dict[AlertKind, int]) -> None:
+    """Count the alerts a round opened, and set the open alerts per kind."""
+    for kind in opened:
+        ALERTS_RAISED.labels(kind.value).inc()
+    for kind, count in open_counts.items():
+        ALERTS_OPEN.labels(kind.value).set(count)
 
 
 # ---------------------------------------------------------------- scrape

@@ -282,6 +282,16 @@ _ROWS: dict[str, Code] = {
     "BUS_PUBLISH_TIMEOUT": Code(
         "the broker did not confirm in time (internal; retried)", 500, "20"
     ),
+    # --- alert webhook (connectors/webhook.py): internal; logged by the alert poster
+    "WEBHOOK_ERROR": Code("base code of an alert webhook error (internal)", 500, "20"),
+    "WEBHOOK_REFUSED": Code(
+        "the alert webhook answered a 4xx that is not retried (internal; dead-lettered)",
+        500,
+        "20",
+    ),
+    "WEBHOOK_UNAVAILABLE": Code(
+        "the alert webhook cannot be reached or answers 5xx (internal; retried)", 500, "20"
+    ),
 }
 #: Every error code of the project (read-only).
 CODES: Mapping[str, Code] = MappingProxyType(_ROWS)

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
 
+from gateway.core.alerts import AlertStore
 from gateway.core.calendar_admin import OverrideStore
 from gateway.core.model import (
     AcceptPlan,
@@ -307,5 +308,5 @@ class DocumentStore(Protocol):
         ...
 
 
-class Store(SystemStore, DocumentStore, LegalStore, OverrideStore, Protocol):
+class Store(SystemStore, DocumentStore, LegalStore, OverrideStore, AlertStore, Protocol):
     """The whole store port."""

@@ -13,13 +13,16 @@ repeat (the start-up sweep, the puller's resend, a report queued again).
   reporter;
 - ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier;
 - ``replay`` ``{"request_id"}``: an approved replay request (gateway/core/replay.py), the
-  start-up sweep → replay runner.
+  start-up sweep → replay runner;
+- ``alert`` ``{"kind", "key", "subject", "details", "at", "node"}``: the alert worker (an alert
+  opened, in the same transaction) → the webhook poster, which posts the body as it is.
 
 Bodies are compact JSON; priorities are clamped once (:func:`clamp_priority`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -36,6 +39,7 @@ class Topic(StrEnum):
     REPORT = "report"
     NOTIFY = "notify"
     REPLAY = "replay"
+    ALERT = "alert"
 
 
 #: The link a copy leaves by when the national node takes it on.
@@ -147,6 +151,18 @@ def replay(request_id: str, *, tag: str | None = None) -> OutboxItem:
     return _item(Topic.REPLAY, request_id, {"request_id": request_id}, 0, tag=tag)
 
 
+#: The fields of an ``alert`` body (the webhook's JSON, docs/console.md "Alerts").
+ALERT_FIELDS = ("kind", "key", "subject", "details", "at", "node")
+
+
+def alert(body: Mapping[str, Any], occurrence: int) -> OutboxItem:
+    """Post an opened alert to the webhook: ``body`` is the JSON posted, ``occurrence`` counts
+    the times this (kind, key) was opened, so that an alert that cleared and fired again is a
+    new message while a redelivery of the same one keeps its id."""
+    digest = hashlib.sha256(f"{body['kind']}:{body['key']}".encode()).hexdigest()[:32]
+    return _item(Topic.ALERT, digest, body, 0, tag=str(occurrence))
+
+
 def forwards_of(copies: Sequence[DeliveryView], *, tag: str) -> list[OutboxItem]:
     """One ``forward`` item per document for its upstream copies among ``copies``, in their
     order (the store lists queued copies urgent first, then oldest)."""
@@ -224,3 +240,15 @@ def parse_notify(data: bytes) -> tuple[str, list[tuple[str, str]]]:
             (_text(Topic.NOTIFY, entry, "delivery_id"), _text(Topic.NOTIFY, entry, "system_id"))
         )
     return _text(Topic.NOTIFY, body, "document_id"), out
+
+
+def parse_alert(data: bytes) -> dict[str, Any]:
+    """The body of an ``alert`` message, checked to hold every field of :data:`ALERT_FIELDS`."""
+    body = _body(Topic.ALERT, data)
+    for name in ALERT_FIELDS:
+        if name == "details":
+            if not isinstance(body.get(name), dict):
+                raise WorkInvalid(Topic.ALERT, name)
+        else:
+            _text(Topic.ALERT, body, name)
+    return body

@@ -13,6 +13,7 @@
 | :mod:`gateway.store.legal` | calendar overrides and the recompute batches |
 | :mod:`gateway.store.admin` | the operators' node-wide lists, counts and stuck copies |
 | :mod:`gateway.store.replays` | replayed copies, replay requests and their done marks |
+| :mod:`gateway.store.alerts` | open/cleared alerts, the failed-copy watermark, the copy scans |
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
@@ -35,6 +36,7 @@ from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, Mess
 from gateway.store import queries
 from gateway.store.accepting import SqlAcceptUnit
 from gateway.store.admin import SqlAdminDeliveries
+from gateway.store.alerts import SqlAlerts
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
@@ -45,7 +47,14 @@ from gateway.store.systems import SqlSystems
 
 
 class SqlStore(
-    SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems, SqlAdminDeliveries, SqlReplays
+    SqlDeliveries,
+    SqlReads,
+    SqlOutbox,
+    SqlLegal,
+    SqlSystems,
+    SqlAdminDeliveries,
+    SqlReplays,
+    SqlAlerts,
 ):
     """The store port over one async engine."""
 

@@ -400,6 +400,33 @@ class AuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AlertRow(Base):
+    """One alert key (kind, key): open while ``cleared_at`` is NULL (gateway/core/alerts.py).
+
+    One row per key, not per occurrence: the key fires again only after it cleared, and
+    ``fired`` counts how many times it opened (the webhook message of each opening is its own).
+    """
+
+    __tablename__ = "alerts"
+
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    fired: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class AlertMarkRow(Base):
+    """A watermark of an alert scan (how far the failed copies were read)."""
+
+    __tablename__ = "alert_marks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    at: Mapped[datetime]
+
+
 def core(model: type[Base]) -> Table:
     """The Core table of a row class: bulk inserts through it skip the ORM's bulk-persistence
     machinery (about 1 ms of CPU per accept, docs/benchmarks.md)."""

@@ -2,9 +2,10 @@
 orderly stop.
 
 :func:`start_workers` subscribes the handlers (router, notifier, replay runner; on a provincial
-node with an upstream also the forwarder and the reporter), publishes the start-up sweep (and
-resumes the approved replay runs), starts the relay's loop (and the puller's) and registers
-their stop on the runtime's exit stack, after the bus's close: the loops stop first, then the bus
+node with an upstream also the forwarder and the reporter; with a webhook the alert poster),
+publishes the start-up sweep (and resumes the approved replay runs), starts the relay's loop, the
+alert worker's (and the puller's) and registers their stop on the runtime's exit stack, after the
+bus's close: the loops stop first, then the bus
 drains its in-flight handlers.
 """
 
@@ -18,8 +19,10 @@ from datetime import timedelta
 
 from connectors.bus import Bus
 from connectors.vxp.client import VxpClient
+from connectors.webhook import WebhookClient
 from edxml import Limits
 from gateway.core import work
+from gateway.core.alerts import AlertRules
 from gateway.core.clock import Clock
 from gateway.core.exchange import Exchange
 from gateway.core.legal import LegalTime
@@ -27,6 +30,7 @@ from gateway.core.ports import Store
 from gateway.core.replay import Replays
 from gateway.logging import get_logger
 from gateway.settings import Settings
+from gateway.workers.alerts import AlertPoster, AlertWorker
 from gateway.workers.forwarder import Forwarder
 from gateway.workers.notifier import Notifier
 from gateway.workers.puller import Puller
@@ -85,10 +89,38 @@ async def start_workers(
             bus=bus,
             resend_after=timedelta(seconds=settings.upstream_resend_seconds),
         )
+    url, secret = settings.webhook_url, settings.webhook_secret  # both or neither (settings)
+    webhook = url is not None and secret is not None
+    if url is not None and secret is not None:
+        poster_client = WebhookClient(
+            url, secret.get_secret_value(), timeout=settings.webhook_timeout_seconds
+        )
+        stack.push_async_callback(poster_client.aclose)
+        poster = AlertPoster(poster_client)
+        await bus.subscribe(work.Topic.ALERT, poster.handle, on_dead=poster.on_dead)
+    alerts = AlertWorker(
+        store,
+        clock,
+        node_id=settings.node_id,
+        rules=AlertRules(
+            stuck_available_working_hours=settings.stuck_available_hours,
+            stuck_in_transit=timedelta(minutes=settings.stuck_moving_minutes),
+            upstream_down_after=timedelta(seconds=settings.alert_upstream_down_seconds),
+            certificate_days=settings.alert_certificate_days,
+        ),
+        interval=settings.alert_interval_seconds,
+        legal=legal,
+        trust=exchange.config.accept.trust,
+        webhook=webhook,
+        on_opened=relay.wake,
+    )
     await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
     if replays is not None:
         await resume(replays, bus)  # approved runs the bus lost when the node stopped
-    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    tasks = [
+        asyncio.create_task(relay.run(), name="outbox-relay"),
+        asyncio.create_task(alerts.run(), name="alerts"),
+    ]
     if puller is not None:
         tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
 
@@ -109,5 +141,7 @@ async def start_workers(
         replay_runner=replays is not None,
         forwarder=forwarding,
         puller=forwarding,
+        alerts=True,
+        webhook=webhook,
     )
     return notifier
