@@ -127,9 +127,16 @@ def _insert_blob(dialect: str) -> Any:
 
 
 async def store_plan(
-    s: AsyncSession, dialect: str, plan: AcceptPlan, outbox: Sequence[OutboxItem]
-) -> None:
-    """Write the package, its copies, their first events, statuses, links and outbox rows."""
+    s: AsyncSession,
+    dialect: str,
+    plan: AcceptPlan,
+    outbox: Sequence[OutboxItem],
+    *,
+    claim: bool = False,
+) -> list[OutboxItem]:
+    """Write the package, its copies, their first events, statuses, links and outbox rows;
+    returns the outbox rows inserted claimed (``claim``, :func:`gateway.store.outbox.
+    insert_outbox`)."""
     doc = plan.document
     now = doc.accepted_at
     actor = doc.sender_system
@@ -206,19 +213,25 @@ async def store_plan(
     events += await _record_status(s, plan, now)
     if events:
         await s.execute(insert(core(EventRow)), events)
-    await insert_outbox(s, outbox, now)
+    return await insert_outbox(s, outbox, now, claim=claim)
 
 
 async def add_copies(
-    s: AsyncSession, plan: AcceptPlan, now: datetime, actor: str, outbox: Sequence[OutboxItem]
-) -> None:
+    s: AsyncSession,
+    plan: AcceptPlan,
+    now: datetime,
+    actor: str,
+    outbox: Sequence[OutboxItem],
+    *,
+    claim: bool = False,
+) -> list[OutboxItem]:
     """New copies of a stored document (a pulled package's next recipient), with their first
-    events and outbox rows."""
+    events and outbox rows (returned when inserted claimed, as :func:`store_plan`)."""
     await _insert_copies(s, plan, now)
     events = _accepted_events(plan, now, actor)
     if events:
         await s.execute(insert(core(EventRow)), events)
-    await insert_outbox(s, outbox, now)
+    return await insert_outbox(s, outbox, now, claim=claim)
 
 
 async def _insert_copies(s: AsyncSession, plan: AcceptPlan, now: datetime) -> None:
@@ -338,11 +351,18 @@ async def _record_status(s: AsyncSession, plan: AcceptPlan, now: datetime) -> li
 
 
 class SqlAcceptUnit:
-    """The reads and the write of one accept, on one session in one transaction."""
+    """The reads and the write of one accept, on one session in one transaction.
 
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    ``claim``: the outbox rows are inserted claimed for this process's relay and collected in
+    :attr:`claimed`, handed to the relay once the transaction committed
+    (:meth:`gateway.store.repository.SqlStore.accepting`).
+    """
+
+    def __init__(self, session: AsyncSession, dialect: str, *, claim: bool = False) -> None:
         self._s = session
         self._dialect = dialect
+        self._claim = claim
+        self.claimed: list[OutboxItem] = []
 
     async def find_existing(
         self, sender_system: str, sha256: str, dedup_key: str | None
@@ -370,7 +390,7 @@ class SqlAcceptUnit:
 
     async def store(self, plan: AcceptPlan, outbox: Sequence[OutboxItem]) -> None:
         """Write the plan (committed when the unit closes without an error)."""
-        await store_plan(self._s, self._dialect, plan, outbox)
+        self.claimed += await store_plan(self._s, self._dialect, plan, outbox, claim=self._claim)
 
     async def find_origin(self, origin_doc_id: str) -> str | None:
         """The DocId whose copy came from upstream item ``origin_doc_id``, or None."""
@@ -385,4 +405,4 @@ class SqlAcceptUnit:
         self, plan: AcceptPlan, now: datetime, actor: str, outbox: Sequence[OutboxItem]
     ) -> None:
         """New copies of the stored ``plan.document`` (see :func:`add_copies`)."""
-        await add_copies(self._s, plan, now, actor, outbox)
+        self.claimed += await add_copies(self._s, plan, now, actor, outbox, claim=self._claim)

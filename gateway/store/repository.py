@@ -45,12 +45,21 @@ class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
 
     @asynccontextmanager
     async def accepting(self) -> AsyncIterator[SqlAcceptUnit]:
-        """One accept's reads and writes in one transaction (``Conflict`` on a lost race)."""
+        """One accept's reads and writes in one transaction (``Conflict`` on a lost race).
+
+        With a relay in this process (:meth:`SqlOutbox.hand_outbox_to`), the accept's outbox rows
+        are inserted claimed and handed to it after the commit, never before: store first, then
+        publish, without the relay's claiming statement per send.
+        """
+        handoff = self._handoff
         try:
             async with self._tx() as s:
-                yield SqlAcceptUnit(s, self.dialect)
+                unit = SqlAcceptUnit(s, self.dialect, claim=handoff is not None)
+                yield unit
         except IntegrityError as exc:
             raise Conflict("a concurrent request stored the same package first") from exc
+        if handoff is not None and unit.claimed:
+            handoff(unit.claimed)
 
     @reconnecting
     async def sent_rows(
