@@ -60,13 +60,12 @@ async def test_an_accept_hands_its_rows_claimed_after_the_commit(store: SqlStore
     async with store.accepting() as unit:
         await unit.store(plan(), items)
         assert handed == []  # not before the commit
-    assert len(handed) == 1 and len(set(handed[0])) == 2
+    assert len(handed) == 1
+    assert len(set(handed[0])) == 2
     assert await store.claim_outbox(10, NOW) == []
     assert (await store.stats())["outbox_pending"] == 2
     with pytest.raises(RuntimeError):
-        async with store.accepting() as unit:
-            await unit.store(plan(), [work.route("d3", 0)])
-            raise RuntimeError("the accept failed after writing")
+        await _fail_after_writing(store)
     assert len(handed) == 1
     store.hand_outbox_to(None)
     async with store.accepting() as unit:
@@ -76,3 +75,9 @@ async def test_an_accept_hands_its_rows_claimed_after_the_commit(store: SqlStore
     later = NOW + timedelta(seconds=CLAIM_SECONDS + 1)
     # The claim of a relay that died with handed rows ends like any other claim.
     assert set(handed[0]) < {i.outbox_id for i in await store.claim_outbox(10, later)}
+
+
+async def _fail_after_writing(store: SqlStore) -> None:
+    async with store.accepting() as unit:
+        await unit.store(plan(), [work.route("d3", 0)])
+        raise RuntimeError("the accept failed after writing")
