@@ -27,7 +27,7 @@ from gateway.core.model import (
     MessageType,
     StatusNotice,
 )
-from gateway.store.accepting import deliveries_of, find_origin
+from gateway.store.accepting import VIEW_SQL, deliveries_of, find_origin, view_record
 from gateway.store.deliveries import event
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import SessionScope, reconnecting
@@ -59,6 +59,16 @@ _PULL_LIST = (
     .limit(bindparam("limit", type_=Integer))
 )
 _COUNT_PENDING = select(func.count()).select_from(DeliveryRow).where(_PENDING)
+
+_PENDING_SQL = (
+    " WHERE d.system_id = $1 AND d.kind = $2 AND d.state = ANY($3::varchar[])"
+    " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $4)"
+)
+_PULL_LIST_SQL = (
+    VIEW_SQL + _PENDING_SQL + " ORDER BY d.priority DESC, d.created_at, d.delivery_id LIMIT $5"
+)
+_COUNT_PENDING_SQL = "SELECT count(*) FROM deliveries d" + _PENDING_SQL  # noqa: S608
+_PULLABLE = [s.value for s in PULLABLE]
 
 
 async def statuses(s: AsyncSession, ids: list[str]) -> dict[str, list[StatusNotice]]:
@@ -124,6 +134,10 @@ class SqlReads(SessionScope):
         self, system_id: str, kind: MessageType, now: datetime, limit: int
     ) -> list[DeliveryView]:
         """Urgent first, then oldest first."""
+        if self._postgres:
+            async with self._driver() as c:
+                rows = await c.fetch(_PULL_LIST_SQL, system_id, kind.value, _PULLABLE, now, limit)
+            return [view_record(r) for r in rows]
         async with self._one() as s:
             params = {"system_id": system_id, "kind": kind.value, "now": now, "limit": limit}
             return [view(row) for row in await s.execute(_PULL_LIST, params)]
@@ -131,6 +145,11 @@ class SqlReads(SessionScope):
     @reconnecting
     async def count_pending(self, system_id: str, kind: MessageType, now: datetime) -> int:
         """The pull list's length."""
+        if self._postgres:
+            async with self._driver() as c:
+                return int(
+                    await c.fetchval(_COUNT_PENDING_SQL, system_id, kind.value, _PULLABLE, now)
+                )
         async with self._one() as s:
             params = {"system_id": system_id, "kind": kind.value, "now": now}
             return int(await s.scalar(_COUNT_PENDING, params) or 0)

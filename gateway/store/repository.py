@@ -26,12 +26,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.store import queries
-from gateway.store.accepting import SqlAcceptUnit
+from gateway.store.accepting import PgAcceptUnit, SqlAcceptUnit
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
@@ -52,11 +53,20 @@ class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
         publish, without the relay's claiming statement per send.
         """
         handoff = self._handoff
+        unit: SqlAcceptUnit
         try:
-            async with self._tx() as s:
-                unit = SqlAcceptUnit(s, self.dialect, claim=handoff is not None)
-                yield unit
-        except IntegrityError as exc:
+            if self._postgres:
+                # Driver SQL: two round trips per accept (PgAcceptUnit).
+                async with self._driver() as c:
+                    pg = PgAcceptUnit(c, self._tx, claim=handoff is not None)
+                    unit = pg
+                    yield pg
+                    await pg.commit()
+            else:
+                async with self._tx() as s:
+                    unit = SqlAcceptUnit(s, self.dialect, claim=handoff is not None)
+                    yield unit
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
             raise Conflict("a concurrent request stored the same package first") from exc
         if handoff is not None and unit.claimed:
             handoff(unit.claimed)
