@@ -69,6 +69,16 @@ _PULL_LIST_SQL = (
 )
 _COUNT_PENDING_SQL = "SELECT count(*) FROM deliveries d" + _PENDING_SQL  # noqa: S608
 _PULLABLE = [s.value for s in PULLABLE]
+#: The package of a copy handed to a system and its ``fetched`` event: one statement.
+_FETCH_SQL = (
+    "WITH p AS (SELECT b.data FROM deliveries d"  # noqa: S608
+    " JOIN documents m ON m.document_id = d.document_id JOIN blobs b ON b.sha256 = m.sha256"
+    " WHERE d.delivery_id = $1 AND d.system_id = $2"
+    f" AND d.state <> '{DeliveryState.QUEUED.value}'),"
+    " e AS (INSERT INTO delivery_events (delivery_id, kind, at, actor, detail)"
+    f" SELECT $1, '{EventKind.FETCHED.value}', $3::timestamptz, $2, '{{}}'::json FROM p)"
+    " SELECT data FROM p"
+)
 
 
 async def statuses(s: AsyncSession, ids: list[str]) -> dict[str, list[StatusNotice]]:
@@ -157,6 +167,10 @@ class SqlReads(SessionScope):
     @reconnecting
     async def fetch(self, delivery_id: str, system_id: str, now: datetime) -> bytes | None:
         """The package of a copy handed to ``system_id``, recording a ``fetched`` event."""
+        if self._postgres:
+            async with self._driver() as c:
+                found: bytes | None = await c.fetchval(_FETCH_SQL, delivery_id, system_id, now)
+            return found
         async with self._tx() as s:
             data: bytes | None = await s.scalar(
                 select(BlobRow.data)
