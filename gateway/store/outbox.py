@@ -82,6 +82,8 @@ async def insert_outbox(
     ]
 
 
+_MARK_SQL = "UPDATE outbox SET published_at = $2 WHERE outbox_id = ANY($1::bigint[])"
+
 #: What a relay in this process is handed: the just-committed rows it claimed at insert.
 Handoff = Callable[[Sequence[OutboxItem]], None]
 
@@ -146,6 +148,10 @@ class SqlOutbox(SessionScope):
     async def mark_published(self, outbox_ids: Sequence[int], now: datetime) -> None:
         """Mark rows published (after the broker confirmed them)."""
         if not outbox_ids:
+            return
+        if self._postgres:  # once per published batch: driver SQL (gateway/store/session.py)
+            async with self._driver() as c:
+                await c.execute(_MARK_SQL, list(outbox_ids), now)
             return
         async with self._one() as s:
             await s.execute(
