@@ -6,6 +6,10 @@ package was already accepted, what it links to, and then stores the plan, all on
 in one transaction (one ``BEGIN``/``COMMIT`` instead of one per question: the round trips were the
 node's largest cost, docs/benchmarks.md). The writes are bulk Core-style inserts, one statement per
 table, in foreign-key order.
+
+On PostgreSQL, :class:`PgAcceptUnit` does the same in two round trips of driver SQL: one read
+for idempotency and the semantic duplicate, then the whole plan as one statement when the unit
+closes without an error (atomic on its own: no ``BEGIN``/``COMMIT``).
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
-(docs/benchmarks.md). Unique constraints settle races between identical concurrent sends: the
-loser writes nothing and answers the winner's DocId. Connections are not pinged at checkout; a
-transaction whose connection was found dead runs once more (:func:`gateway.store.session.
-reconnecting`).
+(docs/benchmarks.md). On PostgreSQL the hot ones (accept, poll, fetch, confirm) are
+driver SQL in one or two statements that are each atomic, with no transaction around them
+(:mod:`gateway.store.session`). Unique constraints settle races between identical concurrent
+sends: the loser writes nothing and answers the winner's DocId. Connections are not pinged at
+checkout; a transaction whose connection was found dead runs once more
+(:func:`gateway.store.session.reconnecting`).
 """
 
 from __future__ import annotations
