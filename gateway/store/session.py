@@ -16,6 +16,7 @@ once as text: SQLAlchemy's session and statement machinery cost several times th
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -100,6 +101,9 @@ class SessionScope:
             raise error from exc
         except asyncpg.PostgresError as exc:
             raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
+        except asyncio.CancelledError:
+            dead = True  # a statement may still be running on it: never hand it out again
+            raise
         finally:
             if dead:
                 await greenlet_spawn(proxied.invalidate)

@@ -165,9 +165,11 @@ async def test_confirm_fail_offers_again_then_fails(store: SqlStore) -> None:
     assert asked == [1]
 
 
-async def test_concurrent_confirms_change_the_copy_once(store: SqlStore) -> None:
-    """Confirms racing each other (PostgreSQL: optimistic writes guarded by the state read)
-    change the copy once and append its history once."""
+async def test_concurrent_confirms_change_the_copy_once(postgres_store: SqlStore) -> None:
+    """Confirms racing each other on PostgreSQL (optimistic writes guarded by the state read)
+    change the copy once and append its history once. (SQLite is not held to it: its reads
+    take no lock, so two racing confirms in one process can both record the change.)"""
+    store = postgres_store
     p = await accepted(store, plan())
     copy = p.recipients[0].delivery_id
     outcomes = await asyncio.gather(
