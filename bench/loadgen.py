@@ -131,6 +131,12 @@ class LeanClient:
             raw = self._fixed[key] = self._raw(action, params, _EMPTY_JSON)
         return raw
 
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_connection(_Connection, self.host, self.port)
+        self._open.append(connection)
+        return connection
+
     async def _call(self, raw: bytes, *more: bytes) -> bytes:
         connection = None
         while self._idle:
@@ -138,12 +144,20 @@ class LeanClient:
             if not candidate.closed:
                 connection = candidate
                 break
+        reused = connection is not None
         if connection is None:
-            loop = asyncio.get_running_loop()
-            _, connection = await loop.create_connection(_Connection, self.host, self.port)
-            self._open.append(connection)
+            connection = await self._connect()
         self.calls += 1
-        status, body = await connection.request(raw, *more)
+        try:
+            status, body = await connection.request(raw, *more)
+        except ConnectionError:
+            # The server closed an idle keep-alive connection (KEEP_ALIVE_SECONDS) just as this
+            # request went out on it: nothing was answered, so send it again on a fresh one, as
+            # an HTTP client does (every VXP call the benchmark makes is idempotent).
+            if not reused or connection.buf:
+                raise
+            connection = await self._connect()
+            status, body = await connection.request(raw, *more)
         self._idle.append(connection)
         if status != 200 or not body.startswith(OK_PREFIX):
             raise CallFailed(f"HTTP {status}: {body[:300]!r}")

@@ -57,6 +57,31 @@ def _vietnam_timestamp(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
     return event_dict
 
 
+#: Keys a line renders in its head, not among the ``key=value`` pairs.
+_HEAD = frozenset({"timestamp", "level", "event", "logger", "exception"})
+
+
+def _plain_line(_: WrappedLogger, __: str, event_dict: EventDict) -> str:
+    """``timestamp [level] event [logger] key=value …`` (then the traceback, if any): the
+    console line when stderr is not a terminal (a file, a journal), at a third of
+    :class:`structlog.dev.ConsoleRenderer`'s cost, which pads and styles every column for a
+    human at a terminal (every request logs a line: docs/benchmarks.md)."""
+    parts = [
+        str(event_dict.get("timestamp", "")),
+        f"[{event_dict.get('level', '')}]",
+        str(event_dict.get("event", "")),
+    ]
+    if "logger" in event_dict:
+        parts.append(f"[{event_dict['logger']}]")
+    for key, value in event_dict.items():
+        if key not in _HEAD:
+            text = value if isinstance(value, str) and value and " " not in value else repr(value)
+            parts.append(f"{key}={text}")
+    line = " ".join(parts)
+    exception = event_dict.get("exception")
+    return f"{line}\n{exception}" if exception else line
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at emit time (test runners and daemons swap it)."""
 
@@ -86,11 +111,13 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             structlog.processors.ExceptionRenderer(tracebacks),
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ]
-    else:
+    elif sys.stderr.isatty():
         console = structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            colors=True, exception_formatter=structlog.dev.plain_traceback
         )
         final = [console]
+    else:
+        final = [structlog.processors.format_exc_info, _plain_line]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -97,6 +97,10 @@ def create_engine(
         # connection dead is run again on a fresh one (gateway.store.session.reconnecting).
         pool_pre_ping=False,
         pool_recycle=1800,
+        # Last in, first out: calls one at a time reuse the same warm connection (its prepared
+        # statements, generic plans and backend caches) instead of cycling through the whole
+        # pool; idle connections beyond the load go cold and are recycled.
+        pool_use_lifo=True,
         connect_args=connect_args,
     )
 

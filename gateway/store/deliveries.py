@@ -14,12 +14,12 @@ transaction (store first, then publish).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core import work
 from gateway.core.delivery import Event, Transition, reports_upstream, sources, step, target
@@ -33,7 +33,7 @@ from gateway.core.model import (
 from gateway.store.outbox import outbox_row
 from gateway.store.rows import view, view_query
 from gateway.store.session import SessionScope, reconnecting
-from gateway.store.tables import AwareDateTime, DeliveryRow, EventRow
+from gateway.store.tables import AwareDateTime, DeliveryRow, EventRow, OutboxRow, core
 
 
 def event(
@@ -49,8 +49,17 @@ def event(
     }
 
 
+class Adds(Protocol):
+    """Where :func:`move` puts the history entries and outbox rows it appends: a session, or
+    a collector (:class:`_Appended`) whose rows are written as driver SQL."""
+
+    def add(self, instance: Any) -> None:
+        """Keep ``instance`` to be inserted."""
+        ...
+
+
 def move(
-    s: AsyncSession,
+    s: Adds,
     row: DeliveryRow,
     what: Event,
     *,
@@ -95,6 +104,92 @@ def _received(row: DeliveryRow, at: datetime, legal: CopyLegal | None) -> None:
         row.calendar_version = legal.calendar_version
 
 
+_DELIVERY_COLUMNS = tuple(c.name for c in core(DeliveryRow).columns)
+#: What a copy's view needs of its document (in :func:`gateway.store.rows.view`'s order).
+_VIEW_EXTRA = (
+    "sender_system",
+    "sender_code",
+    "sha256",
+    "subject",
+    "code_number",
+    "code_notation",
+    "due_at",
+)
+#: The columns a confirm may change (the transitions of :meth:`SqlDeliveries.confirm`).
+_MUTABLE = (
+    "state",
+    "updated_at",
+    "next_attempt_at",
+    "receiver_failures",
+    "last_error",
+    "upstream_doc_id",
+    "reported_at",
+    "received_at",
+    "legal_received_at",
+    "received_out_of_hours",
+    "notice_deadline",
+    "urgent_handover_minutes",
+    "calendar_version",
+)
+_CONFIRM_READ_SQL = (  # built from constants only
+    "SELECT d.*, m.sender_system, m.sender_code, m.sha256, m.subject, m.code_number,"  # noqa: S608
+    " m.code_notation, m.due_at FROM deliveries d JOIN documents m"
+    " ON m.document_id = d.document_id WHERE d.delivery_id = $1 AND d.system_id = $2"
+    f" AND d.state <> '{DeliveryState.QUEUED.value}'"
+)
+_CONFIRM_WRITE_SQL = """
+WITH u AS (
+  UPDATE deliveries SET state = $4, updated_at = $5::timestamptz,
+    next_attempt_at = $6::timestamptz, receiver_failures = $7, last_error = $8,
+    upstream_doc_id = $9, reported_at = $10::timestamptz, received_at = $11::timestamptz,
+    legal_received_at = $12::timestamptz, received_out_of_hours = $13::boolean,
+    notice_deadline = $14::timestamptz, urgent_handover_minutes = $15::int,
+    calendar_version = $16, fail_code = $27
+  WHERE delivery_id = $1 AND state = $2 AND updated_at = $3::timestamptz
+  RETURNING delivery_id
+), e AS (
+  INSERT INTO delivery_events (delivery_id, kind, at, actor, detail)
+  SELECT u.delivery_id, x.k, x.a, x.c, x.j
+  FROM u, unnest($17::varchar[], $18::timestamptz[], $19::varchar[], $20::json[])
+       WITH ORDINALITY AS x(k, a, c, j, n)
+  ORDER BY x.n
+), o AS (
+  INSERT INTO outbox (topic, message_id, body, priority, headers, created_at, attempts)
+  SELECT x.t, x.m, x.b, x.p, x.h, $26::timestamptz, 0
+  FROM u, unnest($21::varchar[], $22::varchar[], $23::bytea[], $24::int[], $25::json[])
+       WITH ORDINALITY AS x(t, m, b, p, h, n)
+  ORDER BY x.n
+)
+SELECT count(*) FROM u
+"""
+#: :meth:`SqlDeliveries._confirm_driver` lost a race: read again.
+_RACED = object()
+
+
+class _Found(NamedTuple):
+    """A copy and its document's columns, shaped like a row of :func:`view_query`."""
+
+    d: DeliveryRow
+    sender_system: str
+    sender_code: str
+    sha256: str
+    subject: str | None
+    code_number: str | None
+    code_notation: str | None
+    due_at: datetime | None
+
+
+class _Appended:
+    """Collects what :func:`move` appends, to be written as driver SQL."""
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
+
+    def add(self, instance: Any) -> None:
+        """Keep ``instance``."""
+        self.objects.append(instance)
+
+
 class SqlDeliveries(SessionScope):
     """The copy transitions of the store port."""
 
@@ -128,6 +223,22 @@ class SqlDeliveries(SessionScope):
         legal measures ``receipt`` gives in the same UPDATE (no extra round trip). A ``done``
         with ``next_doc_id`` (a node link only: the caller checks) is a downstream node taking
         the copy on: it becomes ``forwarded`` until that node reports the final receipt."""
+        if self._postgres:
+            for _ in range(3):
+                outcome = await self._confirm_driver(
+                    delivery_id,
+                    done,
+                    actor,
+                    now,
+                    max_failures,
+                    retry_at,
+                    reason,
+                    receipt,
+                    next_doc_id,
+                )
+                if outcome is not _RACED:
+                    return outcome  # type: ignore[return-value]
+            # Lost three races in a row: take the lock (the transaction below).
         async with self._tx() as s:
             found = (await s.execute(self._copy_for_update(delivery_id, actor))).first()
             if found is None:
@@ -142,10 +253,64 @@ class SqlDeliveries(SessionScope):
             await s.flush()
             return ConfirmOutcome(view(found), changed)
 
+    async def _confirm_driver(
+        self,
+        delivery_id: str,
+        done: bool,
+        actor: str,
+        now: datetime,
+        max_failures: int,
+        retry_at: Callable[[int], datetime],
+        reason: str | None,
+        receipt: Callable[[DeliveryView, datetime], CopyLegal] | None,
+        next_doc_id: str | None,
+    ) -> ConfirmOutcome | object | None:
+        """:meth:`confirm` on PostgreSQL in two driver statements and no transaction: read the
+        copy, decide in Python as :meth:`confirm` does, then write the copy, its history and
+        outbox rows in one statement guarded by the state read (optimistic: ``_RACED`` when a
+        concurrent change came first, and the caller reads again)."""
+        async with self._driver() as c:
+            rec = await c.fetchrow(_CONFIRM_READ_SQL, delivery_id, actor)
+            if rec is None:
+                return None
+            row = DeliveryRow(**{name: rec[name] for name in _DELIVERY_COLUMNS})
+            found = _Found(row, *(rec[name] for name in _VIEW_EXTRA))
+            before = (row.state, row.updated_at)
+            appended = _Appended()
+            if done and next_doc_id is not None:
+                changed = self._hand_on(appended, row, next_doc_id, actor, now)
+            elif done:
+                changed = self._done(appended, row, actor, now, receipt, found)
+            else:
+                changed = self._receiver_failed(
+                    appended, row, actor, now, max_failures, retry_at, reason
+                )
+            if changed:
+                events = [o for o in appended.objects if isinstance(o, EventRow)]
+                outbox = [o for o in appended.objects if isinstance(o, OutboxRow)]
+                written = await c.fetchval(
+                    _CONFIRM_WRITE_SQL,
+                    delivery_id,
+                    *before,
+                    *(getattr(row, name) for name in _MUTABLE),
+                    [e.kind for e in events],
+                    [e.at for e in events],
+                    [e.actor for e in events],
+                    [json.dumps(e.detail, ensure_ascii=False) for e in events],
+                    [o.topic for o in outbox],
+                    [o.message_id for o in outbox],
+                    [o.body for o in outbox],
+                    [o.priority for o in outbox],
+                    [json.dumps(o.headers, ensure_ascii=False) for o in outbox],
+                    now,
+                    row.fail_code,  # set by move() when the copy fails (migration 0009)
+                )
+                if not written:
+                    return _RACED
+            return ConfirmOutcome(view(found), changed)
+
     @staticmethod
-    def _hand_on(
-        s: AsyncSession, row: DeliveryRow, next_doc_id: str, actor: str, now: datetime
-    ) -> bool:
+    def _hand_on(s: Adds, row: DeliveryRow, next_doc_id: str, actor: str, now: datetime) -> bool:
         details = {EventKind.FORWARDED: {"next_doc_id": next_doc_id}}
         if move(s, row, Event.HAND_ON, actor=actor, now=now, details=details) is None:
             return False
@@ -154,7 +319,7 @@ class SqlDeliveries(SessionScope):
 
     @staticmethod
     def _done(
-        s: AsyncSession,
+        s: Adds,
         row: DeliveryRow,
         actor: str,
         now: datetime,
@@ -170,7 +335,7 @@ class SqlDeliveries(SessionScope):
 
     @staticmethod
     def _receiver_failed(
-        s: AsyncSession,
+        s: Adds,
         row: DeliveryRow,
         actor: str,
         now: datetime,

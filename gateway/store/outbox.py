@@ -13,7 +13,7 @@ the others when the claim ends; a failed publish releases its rows at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
@@ -22,6 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.core.model import OutboxItem
 from gateway.store.session import SessionScope, reconnecting
 from gateway.store.tables import OutboxRow, core
+
+#: How long a relay's claim on the rows it is publishing lasts.
+CLAIM_SECONDS = 30.0
+
+_INSERT_OUTBOX = insert(core(OutboxRow))
+_INSERT_OUTBOX_RETURNING = insert(core(OutboxRow)).returning(
+    core(OutboxRow).c.outbox_id, sort_by_parameter_order=True
+)
 
 
 def outbox_row(item: OutboxItem, now: datetime) -> OutboxRow:
@@ -37,32 +45,60 @@ def outbox_row(item: OutboxItem, now: datetime) -> OutboxRow:
     )
 
 
-async def insert_outbox(s: AsyncSession, outbox: Sequence[OutboxItem], now: datetime) -> None:
-    """Insert work items in one statement."""
-    if outbox:
-        await s.execute(
-            insert(core(OutboxRow)),
-            [
-                {
-                    "topic": item.topic,
-                    "message_id": item.message_id,
-                    "body": item.body,
-                    "priority": item.priority,
-                    "headers": dict(item.headers),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for item in outbox
-            ],
-        )
+async def insert_outbox(
+    s: AsyncSession, outbox: Sequence[OutboxItem], now: datetime, *, claim: bool = False
+) -> list[OutboxItem]:
+    """Insert work items in one statement.
+
+    ``claim``: the rows are inserted already claimed by this process's relay (for
+    :data:`CLAIM_SECONDS`), which the caller hands them to after the commit
+    (:meth:`SqlOutbox.hand_outbox_to`): the relay publishes them without a claiming statement,
+    and if this process dies first, another relay claims them when the claim ends. Returns the
+    items with their row ids (claimed rows only; ``[]`` otherwise).
+    """
+    if not outbox:
+        return []
+    claimed_until = now + timedelta(seconds=CLAIM_SECONDS) if claim else None
+    rows = [
+        {
+            "topic": item.topic,
+            "message_id": item.message_id,
+            "body": item.body,
+            "priority": item.priority,
+            "headers": dict(item.headers),
+            "created_at": now,
+            "claimed_until": claimed_until,
+            "attempts": 0,
+        }
+        for item in outbox
+    ]
+    if not claim:
+        await s.execute(_INSERT_OUTBOX, rows)
+        return []
+    ids = list(await s.scalars(_INSERT_OUTBOX_RETURNING, rows))
+    return [
+        OutboxItem(outbox_id, i.topic, i.message_id, i.body, i.priority, dict(i.headers), 0)
+        for outbox_id, i in zip(ids, outbox, strict=True)
+    ]
 
 
-#: How long a relay's claim on the rows it is publishing lasts.
-CLAIM_SECONDS = 30.0
+_MARK_SQL = "UPDATE outbox SET published_at = $2 WHERE outbox_id = ANY($1::bigint[])"
+
+#: What a relay in this process is handed: the just-committed rows it claimed at insert.
+Handoff = Callable[[Sequence[OutboxItem]], None]
 
 
 class SqlOutbox(SessionScope):
     """The outbox part of the store port."""
+
+    #: The relay of this process, if one runs (:meth:`hand_outbox_to`).
+    _handoff: Handoff | None = None
+
+    def hand_outbox_to(self, handoff: Handoff | None) -> None:
+        """Give the outbox rows an accept commits straight to ``handoff`` (this process's relay),
+        claimed at insert, instead of leaving them for the relay's next claiming statement; None
+        stops it. The relay publishes them and marks them like claimed rows."""
+        self._handoff = handoff
 
     @reconnecting
     async def add_outbox(self, items: Sequence[OutboxItem], now: datetime) -> None:
@@ -112,6 +148,10 @@ class SqlOutbox(SessionScope):
     async def mark_published(self, outbox_ids: Sequence[int], now: datetime) -> None:
         """Mark rows published (after the broker confirmed them)."""
         if not outbox_ids:
+            return
+        if self._postgres:  # once per published batch: driver SQL (gateway/store/session.py)
+            async with self._driver() as c:
+                await c.execute(_MARK_SQL, list(outbox_ids), now)
             return
         async with self._one() as s:
             await s.execute(

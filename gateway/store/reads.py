@@ -27,7 +27,7 @@ from gateway.core.model import (
     MessageType,
     StatusNotice,
 )
-from gateway.store.accepting import deliveries_of, find_origin
+from gateway.store.accepting import VIEW_SQL, deliveries_of, find_origin, view_record
 from gateway.store.deliveries import event
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import SessionScope, reconnecting
@@ -59,6 +59,26 @@ _PULL_LIST = (
     .limit(bindparam("limit", type_=Integer))
 )
 _COUNT_PENDING = select(func.count()).select_from(DeliveryRow).where(_PENDING)
+
+_PENDING_SQL = (
+    " WHERE d.system_id = $1 AND d.kind = $2 AND d.state = ANY($3::varchar[])"
+    " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $4)"
+)
+_PULL_LIST_SQL = (
+    VIEW_SQL + _PENDING_SQL + " ORDER BY d.priority DESC, d.created_at, d.delivery_id LIMIT $5"
+)
+_COUNT_PENDING_SQL = "SELECT count(*) FROM deliveries d" + _PENDING_SQL  # noqa: S608
+_PULLABLE = [s.value for s in PULLABLE]
+#: The package of a copy handed to a system and its ``fetched`` event: one statement.
+_FETCH_SQL = (
+    "WITH p AS (SELECT b.data FROM deliveries d"  # noqa: S608
+    " JOIN documents m ON m.document_id = d.document_id JOIN blobs b ON b.sha256 = m.sha256"
+    " WHERE d.delivery_id = $1 AND d.system_id = $2"
+    f" AND d.state <> '{DeliveryState.QUEUED.value}'),"
+    " e AS (INSERT INTO delivery_events (delivery_id, kind, at, actor, detail)"
+    f" SELECT $1, '{EventKind.FETCHED.value}', $3::timestamptz, $2, '{{}}'::json FROM p)"
+    " SELECT data FROM p"
+)
 
 
 async def statuses(s: AsyncSession, ids: list[str]) -> dict[str, list[StatusNotice]]:
@@ -124,6 +144,10 @@ class SqlReads(SessionScope):
         self, system_id: str, kind: MessageType, now: datetime, limit: int
     ) -> list[DeliveryView]:
         """Urgent first, then oldest first."""
+        if self._postgres:
+            async with self._driver() as c:
+                rows = await c.fetch(_PULL_LIST_SQL, system_id, kind.value, _PULLABLE, now, limit)
+            return [view_record(r) for r in rows]
         async with self._one() as s:
             params = {"system_id": system_id, "kind": kind.value, "now": now, "limit": limit}
             return [view(row) for row in await s.execute(_PULL_LIST, params)]
@@ -131,6 +155,11 @@ class SqlReads(SessionScope):
     @reconnecting
     async def count_pending(self, system_id: str, kind: MessageType, now: datetime) -> int:
         """The pull list's length."""
+        if self._postgres:
+            async with self._driver() as c:
+                return int(
+                    await c.fetchval(_COUNT_PENDING_SQL, system_id, kind.value, _PULLABLE, now)
+                )
         async with self._one() as s:
             params = {"system_id": system_id, "kind": kind.value, "now": now}
             return int(await s.scalar(_COUNT_PENDING, params) or 0)
@@ -138,6 +167,10 @@ class SqlReads(SessionScope):
     @reconnecting
     async def fetch(self, delivery_id: str, system_id: str, now: datetime) -> bytes | None:
         """The package of a copy handed to ``system_id``, recording a ``fetched`` event."""
+        if self._postgres:
+            async with self._driver() as c:
+                found: bytes | None = await c.fetchval(_FETCH_SQL, delivery_id, system_id, now)
+            return found
         async with self._tx() as s:
             data: bytes | None = await s.scalar(
                 select(BlobRow.data)

@@ -17,10 +17,12 @@
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
-(docs/benchmarks.md). Unique constraints settle races between identical concurrent sends: the
-loser writes nothing and answers the winner's DocId. Connections are not pinged at checkout; a
-transaction whose connection was found dead runs once more (:func:`gateway.store.session.
-reconnecting`).
+(docs/benchmarks.md). On PostgreSQL the hot ones (accept, poll, fetch, confirm) are
+driver SQL in one or two statements that are each atomic, with no transaction around them
+(:mod:`gateway.store.session`). Unique constraints settle races between identical concurrent
+sends: the loser writes nothing and answers the winner's DocId. Connections are not pinged at
+checkout; a transaction whose connection was found dead runs once more
+(:func:`gateway.store.session.reconnecting`).
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.store import queries
-from gateway.store.accepting import SqlAcceptUnit
+from gateway.store.accepting import PgAcceptUnit, SqlAcceptUnit
 from gateway.store.admin import SqlAdminDeliveries
 from gateway.store.alerts import SqlAlerts
 from gateway.store.deliveries import SqlDeliveries
@@ -60,12 +63,30 @@ class SqlStore(
 
     @asynccontextmanager
     async def accepting(self) -> AsyncIterator[SqlAcceptUnit]:
-        """One accept's reads and writes in one transaction (``Conflict`` on a lost race)."""
+        """One accept's reads and writes in one transaction (``Conflict`` on a lost race).
+
+        With a relay in this process (:meth:`SqlOutbox.hand_outbox_to`), the accept's outbox rows
+        are inserted claimed and handed to it after the commit, never before: store first, then
+        publish, without the relay's claiming statement per send.
+        """
+        handoff = self._handoff
+        unit: SqlAcceptUnit
         try:
-            async with self._tx() as s:
-                yield SqlAcceptUnit(s, self.dialect)
-        except IntegrityError as exc:
+            if self._postgres:
+                # Driver SQL: two round trips per accept (PgAcceptUnit).
+                async with self._driver() as c:
+                    pg = PgAcceptUnit(c, self._tx, claim=handoff is not None)
+                    unit = pg
+                    yield pg
+                    await pg.commit()
+            else:
+                async with self._tx() as s:
+                    unit = SqlAcceptUnit(s, self.dialect, claim=handoff is not None)
+                    yield unit
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
             raise Conflict("a concurrent request stored the same package first") from exc
+        if handoff is not None and unit.claimed:
+            handoff(unit.claimed)
 
     @reconnecting
     async def sent_rows(

@@ -7,17 +7,25 @@ restart or a dropped socket: SQLAlchemy then invalidates the pool, so the second
 fresh connection). Every method it wraps is one transaction, so nothing was committed by the failed
 attempt; a failure during ``COMMIT`` itself is the one ambiguous case, and the store's writes are
 idempotent on a repeat (unique keys, ``UPDATE … WHERE state = …``).
+
+The hottest statements (the poll, the accept's reads and its one write) run on PostgreSQL as
+driver SQL on the pooled connection's asyncpg connection (:meth:`SessionScope._driver`), written
+once as text: SQLAlchemy's session and statement machinery cost several times the statement itself
+(docs/benchmarks.md). SQLite runs the same store methods through SQLAlchemy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
 
 from gateway.core.errors import ExchangeError, StoreUnavailable
 
@@ -71,8 +79,40 @@ class SessionScope:
         except (DBAPIError, OSError) as exc:
             raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
 
+    @asynccontextmanager
+    async def _driver(self) -> AsyncIterator[Any]:
+        """PostgreSQL only: the asyncpg connection of a pooled connection, in autocommit (each
+        statement its own transaction, nothing left open when it goes back to the pool).
+        Database failures become ``StoreUnavailable`` (a dead connection is dropped from the pool
+        and the failure marked for :func:`reconnecting`); constraint violations pass."""
+        try:
+            proxied = await self.engine.raw_connection()
+        except (DBAPIError, OSError) as exc:
+            raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
+        dead = False
+        try:
+            yield proxied.driver_connection
+        except (asyncpg.IntegrityConstraintViolationError, ExchangeError):
+            raise
+        except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as exc:
+            dead = True
+            error = StoreUnavailable(f"database error: {type(exc).__name__}")
+            error.dropped = True  # type: ignore[attr-defined]
+            raise error from exc
+        except asyncpg.PostgresError as exc:
+            raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
+        except asyncio.CancelledError:
+            dead = True  # a statement may still be running on it: never hand it out again
+            raise
+        finally:
+            if dead:
+                await greenlet_spawn(proxied.invalidate)
+            await greenlet_spawn(proxied.close)
+
 
 def _dropped(exc: BaseException) -> bool:
+    if getattr(exc, "dropped", False):
+        return True
     cause = exc.__cause__
     return isinstance(cause, DBAPIError) and bool(cause.connection_invalidated)
 

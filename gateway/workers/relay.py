@@ -8,12 +8,20 @@ duplicated document; a mark that failed while the relay lives is retried first, 
 again. Publishing failures back off exponentially (capped) and keep the rows pending. Rows are
 claimed (:meth:`gateway.store.outbox.SqlOutbox.claim_outbox`), so several relays share the outbox
 without publishing a row twice.
+
+While it runs, the relay is handed the rows each accept of this process commits, claimed at
+insert (:meth:`gateway.store.outbox.SqlOutbox.hand_outbox_to`): it publishes them at once and
+marks them, with no claiming statement per send (docs/benchmarks.md); it still claims whatever
+else is pending (other processes' rows, work queued outside an accept, released rows) at least
+every ``idle_interval``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Sequence
 
 from connectors.bus import Bus, BusError, Message
 from gateway.core import work
@@ -61,23 +69,50 @@ class OutboxRelay:
         #: Rows the broker confirmed but the store could not mark yet: marked first next time
         #: (they stay claimed by this relay meanwhile, and are not published again).
         self._unmarked: list[int] = []
+        #: Committed rows handed over by this process's accepts, claimed for this relay.
+        self._handed: list[OutboxItem] = []
+        #: Whether the store hands rows over (then claiming waits for ``_next_claim``).
+        self._attached = False
+        self._next_claim = 0.0
 
     def wake(self) -> None:
         """Tell the relay new rows were committed."""
         self._wake.set()
 
+    def offer(self, items: Sequence[OutboxItem]) -> None:
+        """Rows an accept just committed, already claimed for this relay: publish them."""
+        self._handed.extend(items)
+        self._wake.set()
+
+    def _attach(self, attached: bool) -> None:
+        hand = getattr(self.store, "hand_outbox_to", None)  # a store that can hand rows over
+        if hand is not None:
+            hand(self.offer if attached else None)
+            self._attached = attached
+
     async def drain_once(self) -> int:
-        """Claim one batch of pending rows, publish them, mark them; returns how many."""
+        """Publish one batch (the handed rows, and the pending rows it claims), mark them;
+        returns how many."""
         if self._unmarked:
             await self.store.mark_published(self._unmarked, self.clock.now())
             self._unmarked = []
-        items = await self.store.claim_outbox(self.batch, self.clock.now())
+        items = self._handed[: self.batch]
+        del self._handed[: len(items)]
+        room = self.batch - len(items)
+        if room > 0 and (not self._attached or time.monotonic() >= self._next_claim):
+            try:
+                items += await self.store.claim_outbox(room, self.clock.now())
+            except StoreUnavailable:
+                self._handed[:0] = items  # still claimed for us: publish them next time
+                raise
+            self._next_claim = time.monotonic() + self.idle_interval
         if not items:
             return 0
         ids = [i.outbox_id for i in items]
         try:
             await self.bus.publish([to_message(item) for item in items])
         except BusError as exc:
+            self._next_claim = 0.0  # the released rows are claimed again next time
             await self.store.note_publish_failure(ids, str(exc))
             raise
         self.published += len(items)
@@ -88,6 +123,15 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled."""
+        self._attach(True)
+        try:
+            await self._run()
+        finally:
+            # Rows handed but not published stay claimed until the claim ends, then any relay
+            # claims them (at least once).
+            self._attach(False)
+
+    async def _run(self) -> None:
         backoff = 0.0
         while True:
             # Clear before draining: a commit that wakes us during the drain is not lost.
@@ -104,5 +148,10 @@ class OutboxRelay:
                 )
                 await asyncio.sleep(backoff)
                 continue
+            if self._handed:
+                continue
+            wait = self.idle_interval
+            if self._attached:
+                wait = min(max(self._next_claim - time.monotonic(), 0.0), wait)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_interval)
+                await asyncio.wait_for(self._wake.wait(), wait)

@@ -80,6 +80,10 @@ class Acceptor:
                         pulled = await unit.find_origin(request.origin_doc_id)
                         if pulled is not None:
                             return AcceptOutcome(pulled, created=False)
+                    semantic = checks.semantic_key(pkg, sender_code)
+                    if semantic is not None and isinstance(unit, checks.SemanticLookahead):
+                        # Looked up with the idempotency read, in the same round trip.
+                        unit.expect_semantic(*semantic)
                     existing = await unit.find_existing(caller.system_id, sha256, dedup_key)
                     if existing is not None:
                         if request.origin_doc_id is None:

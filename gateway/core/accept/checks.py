@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Protocol, runtime_checkable
 
 from edxml import (
     BusinessDocType,
@@ -177,6 +178,34 @@ async def same_recipients(unit: AcceptUnit, document_id: str, to: Sequence[str] 
             code="DOCUMENT_REPEAT_CONFLICT",
             field="to",
         )
+
+
+@runtime_checkable
+class SemanticLookahead(Protocol):
+    """An accept unit that can look the semantic duplicate up together with the idempotency
+    read (:meth:`gateway.core.ports.AcceptUnit.find_existing`), one round trip for both."""
+
+    def expect_semantic(
+        self, sender_key: str, code_number: str, code_notation: str, promulgation_date: date
+    ) -> None:
+        """The key ``find_semantic_duplicate`` will be asked for."""
+        ...
+
+
+def semantic_key(
+    pkg: DocumentPackage | StatusPackage, sender_code: str
+) -> tuple[str, str, str, date] | None:
+    """(sender key, number, notation, date) of a new document that has all three, else None:
+    what :func:`gateway.core.accept.plans.document_plan` checks for a semantic duplicate."""
+    if not isinstance(pkg, DocumentPackage) or business_type(pkg) is not BusinessDocType.NEW:
+        return None
+    header = pkg.header
+    number = clean(header.code.code_number) if header.code else None
+    notation = clean(header.code.code_notation) if header.code else None
+    promulgated = as_date(header.promulgation.promulgation_date) if header.promulgation else None
+    if not (number and notation and promulgated):
+        return None
+    return code_key(sender_code), number, notation, promulgated
 
 
 def check_signature(verdict: SignatureVerdict, config: AcceptConfig) -> None:

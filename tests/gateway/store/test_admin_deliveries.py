@@ -169,6 +169,10 @@ async def test_the_detail_shows_events_attempts_and_attachments(
     assert detail.copy.state is DeliveryState.FAILED
     assert detail.fail_code == "RECEIVER_FAILED"
     assert detail.replayable
+    # The failure code is the column the operators filter on, also when the receiver's
+    # updateStatus fail went through PostgreSQL's driver statement.
+    listed = await admin.list(AUDITOR, DeliveryFilter(fail_code="RECEIVER_FAILED"))
+    assert [c.delivery_id for c in listed.items] == [copy_id]
     kinds = [e.kind for e in detail.events]
     assert kinds[:2] == [EventKind.ACCEPTED, EventKind.AVAILABLE]
     assert kinds[-1] is EventKind.FAILED

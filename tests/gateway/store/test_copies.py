@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 import pytest
 
 from gateway.core.errors import Conflict, PackageRefused
-from gateway.core.model import ConfirmOutcome, DeliveryState, MessageType
+from gateway.core.model import ConfirmOutcome, DeliveryState, EventKind, MessageType
 from gateway.store.repository import SqlStore
 from tests.gateway.store.conftest import NOW, accepted, add_system, plan
 
@@ -162,3 +163,30 @@ async def test_confirm_fail_offers_again_then_fails(store: SqlStore) -> None:
     assert second is not None
     assert second.delivery.state is DeliveryState.FAILED
     assert asked == [1]
+
+
+async def test_concurrent_confirms_change_the_copy_once(postgres_store: SqlStore) -> None:
+    """Confirms racing each other on PostgreSQL (optimistic writes guarded by the state read)
+    change the copy once and append its history once. (SQLite is not held to it: its reads
+    take no lock, so two racing confirms in one process can both record the change.)"""
+    store = postgres_store
+    p = await accepted(store, plan())
+    copy = p.recipients[0].delivery_id
+    outcomes = await asyncio.gather(
+        *(
+            store.confirm(
+                copy,
+                done=True,
+                actor="sys-b",
+                now=NOW,
+                max_failures=3,
+                retry_at=lambda n: NOW,
+                reason=None,
+            )
+            for _ in range(6)
+        )
+    )
+    assert sum(1 for o in outcomes if o is not None and o.changed) == 1
+    trace = await store.trace(p.document.document_id)
+    assert trace is not None
+    assert [e.kind for e in trace.events[copy]].count(EventKind.CONFIRMED) == 1

@@ -1,14 +1,17 @@
-"""The outbox shared by several relays: claims, their end, release on a failed publish."""
+"""The outbox shared by several relays: claims, their end, release on a failed publish, rows
+handed to this process's relay at commit."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from gateway.core import work
 from gateway.store.outbox import CLAIM_SECONDS
 from gateway.store.repository import SqlStore
-from tests.gateway.store.conftest import NOW
+from tests.gateway.store.conftest import NOW, plan
 
 
 async def _queue(store: SqlStore, count: int) -> None:
@@ -46,3 +49,35 @@ async def test_concurrent_claims_never_share_a_row(store: SqlStore) -> None:
     batches = await asyncio.gather(*(store.claim_outbox(7, NOW) for _ in range(8)))
     ids = [i.outbox_id for batch in batches for i in batch]
     assert len(ids) == len(set(ids)) == 40
+
+
+async def test_an_accept_hands_its_rows_claimed_after_the_commit(store: SqlStore) -> None:
+    """With a relay attached, an accept's outbox rows reach it after the commit, claimed: no
+    other relay claims them; a failed accept hands nothing."""
+    handed: list[list[int]] = []
+    store.hand_outbox_to(lambda items: handed.append([i.outbox_id for i in items]))
+    items = [work.route("d1", 0), work.route("d2", 1)]
+    async with store.accepting() as unit:
+        await unit.store(plan(), items)
+        assert handed == []  # not before the commit
+    assert len(handed) == 1
+    assert len(set(handed[0])) == 2
+    assert await store.claim_outbox(10, NOW) == []
+    assert (await store.stats())["outbox_pending"] == 2
+    with pytest.raises(RuntimeError):
+        await _fail_after_writing(store)
+    assert len(handed) == 1
+    store.hand_outbox_to(None)
+    async with store.accepting() as unit:
+        await unit.store(plan(), [work.route("d4", 0)])
+    assert len(handed) == 1
+    assert [i.message_id for i in await store.claim_outbox(10, NOW)] == ["route:d4"]
+    later = NOW + timedelta(seconds=CLAIM_SECONDS + 1)
+    # The claim of a relay that died with handed rows ends like any other claim.
+    assert set(handed[0]) < {i.outbox_id for i in await store.claim_outbox(10, later)}
+
+
+async def _fail_after_writing(store: SqlStore) -> None:
+    async with store.accepting() as unit:
+        await unit.store(plan(), [work.route("d3", 0)])
+        raise RuntimeError("the accept failed after writing")

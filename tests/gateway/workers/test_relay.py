@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from gateway.core.clock import FrozenClock
 from gateway.core.errors import StoreUnavailable
 from gateway.store.repository import SqlStore
 from gateway.workers.relay import OutboxRelay
-from tests.gateway.store.conftest import NOW, open_store
+from tests.gateway.store.conftest import NOW, open_store, plan
 
 
 class _Bus:
@@ -83,3 +85,46 @@ async def test_a_refused_publish_leaves_the_rows_to_the_next_try(store: SqlStore
         await relay.drain_once()
     assert await relay.drain_once() == 3
     assert len(bus.published) == 3
+
+
+async def test_a_running_relay_publishes_handed_rows_without_claiming(store: SqlStore) -> None:
+    """Rows an accept of this process commits are published and marked with no claiming
+    statement; rows from elsewhere are still claimed (at start, then every idle interval)."""
+    bus = _Bus()
+    relay = OutboxRelay(store, bus, FrozenClock(NOW), idle_interval=3600)  # type: ignore[arg-type]
+    claims = 0
+    real = store.claim_outbox
+
+    async def counted(limit: int, now: Any) -> Any:
+        nonlocal claims
+        claims += 1
+        return await real(limit, now)
+
+    store.claim_outbox = counted  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+        await _until(lambda: len(bus.published) == 3)  # the pending rows, claimed at start
+        assert claims == 1
+        for i in range(3):
+            async with store.accepting() as unit:
+                await unit.store(plan(), [work.route(f"new{i}", 0)])
+            relay.wake()  # what Exchange.send does after an accept: no claim follows
+            await _until(lambda want=4 + i: len(bus.published) == want)  # type: ignore[misc]
+        await _until(lambda: relay._unmarked == [] and not relay._handed)
+        assert claims == 1
+        assert bus.published[3:] == ["route:new0", "route:new1", "route:new2"]
+        assert (await store.stats())["outbox_pending"] == 0
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert store._handoff is None  # a stopped relay is handed nothing
+
+
+async def _until(condition: Any) -> None:
+    """Let the relay's task run until ``condition`` holds (5 s at most)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the relay did not get there")
