@@ -11,6 +11,7 @@
 | :mod:`gateway.store.outbox` | work committed with its use case, for the relay |
 | :mod:`gateway.store.systems` | connected systems, credentials and grants (cached) |
 | :mod:`gateway.store.legal` | calendar overrides and the recompute batches |
+| :mod:`gateway.store.stats` | the statistics rollups: the worker's batches, the figures' sums |
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
@@ -37,10 +38,11 @@ from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
 from gateway.store.reads import SqlReads
 from gateway.store.session import reconnecting
+from gateway.store.stats import SqlStats
 from gateway.store.systems import SqlSystems
 
 
-class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
+class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems, SqlStats):
     """The store port over one async engine."""
 
     @asynccontextmanager
