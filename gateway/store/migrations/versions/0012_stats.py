@@ -1,7 +1,7 @@
 """statistics rollups: cells per agency, role, day/month, measure and value; facts; watermark
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 06:15:00.000000
 
 The statistics worker (gateway/workers/stats.py, docs/statistics.md) keeps these from the copies'
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
