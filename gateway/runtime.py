@@ -305,6 +305,7 @@ async def open_runtime(
                 legal=calendar.legal,
                 limits=limits,
                 upstream=lambda: upstream_client(settings, upstream_http),
+                stats=store,
             )
         yield Runtime(
             settings=settings,

@@ -3,7 +3,7 @@ orderly stop.
 
 :func:`start_workers` subscribes the handlers (router, notifier; on a provincial node with an
 upstream also the forwarder and the reporter), publishes the start-up sweep, starts the relay's
-loop (and the puller's) and registers their stop on the runtime's exit stack, after the bus's
+loop (and the puller's, and the statistics rollup's) and registers their stop on the runtime's exit stack, after the bus's
 close: the loops stop first, then the bus drains its in-flight handlers.
 """
 
@@ -23,6 +23,7 @@ from gateway.core.clock import Clock
 from gateway.core.exchange import Exchange
 from gateway.core.legal import LegalTime
 from gateway.core.ports import Store
+from gateway.core.stats.ports import StatsStore
 from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.workers.forwarder import Forwarder
@@ -31,6 +32,7 @@ from gateway.workers.puller import Puller
 from gateway.workers.relay import OutboxRelay
 from gateway.workers.reporter import Reporter
 from gateway.workers.router import Router, sweep
+from gateway.workers.stats import StatsWorker
 from identifiers import Registry
 
 log = get_logger(__name__)
@@ -49,6 +51,7 @@ async def start_workers(
     legal: LegalTime,
     limits: Limits,
     upstream: Callable[[], VxpClient],
+    stats: StatsStore | None = None,
 ) -> Notifier:
     """Start this process's workers (module docstring); returns the notifier (for /metrics).
 
@@ -80,6 +83,10 @@ async def start_workers(
         )
     await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
     tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    if stats is not None:
+        # The statistics rollups, from the copies' history (docs/statistics.md "Freshness").
+        rollup = StatsWorker(stats, clock, lambda: legal.calendar)
+        tasks.append(asyncio.create_task(rollup.run(), name="stats-rollup"))
     if puller is not None:
         tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
 
@@ -99,5 +106,6 @@ async def start_workers(
         notifier=True,
         forwarder=forwarding,
         puller=forwarding,
+        stats=stats is not None,
     )
     return notifier
