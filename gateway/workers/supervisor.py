@@ -3,8 +3,9 @@ orderly stop.
 
 :func:`start_workers` subscribes the handlers (router, notifier; on a provincial node with an
 upstream also the forwarder and the reporter), publishes the start-up sweep, starts the relay's
-loop (and the puller's, and the statistics rollup's) and registers their stop on the runtime's exit stack, after the bus's
-close: the loops stop first, then the bus drains its in-flight handlers.
+loop (and the puller's, and the statistics rollup's) and registers their stop on the runtime's
+exit stack, after the bus's close: the loops stop first, then the bus drains its in-flight
+handlers.
 """
 
 from __future__ import annotations

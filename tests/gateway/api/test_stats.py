@@ -73,19 +73,23 @@ async def test_tables_as_json_csv_and_xlsx_agree(node: PeopleNode) -> None:
     ).json()
     keys = [c["key"] for c in table["columns"]]
     total = dict(zip(keys, table["rows"][-1], strict=True))
-    assert total["code"] == "Tổng cộng" and total["sent"] == 1 and total["received"] == 1
+    assert total["code"] == "Tổng cộng"
+    assert total["sent"] == 1
+    assert total["received"] == 1
     csv = await node.client.get(
         "/api/v1/stats/tables/agencies", params={**params, "format": "csv"}, headers=headers
     )
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].split(",") == keys and len(lines) == len(table["rows"]) + 1
+    assert lines[0].split(",") == keys
+    assert len(lines) == len(table["rows"]) + 1
     xlsx = await node.client.get(
         "/api/v1/stats/tables/agencies", params={**params, "format": "xlsx"}, headers=headers
     )
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     values = [row for row in sheet.iter_rows(values_only=True) if row and row[0] == "Tổng cộng"]
-    assert values[0][keys.index("sent")] == 1 and values[0][keys.index("received")] == 1
+    assert values[0][keys.index("sent")] == 1
+    assert values[0][keys.index("received")] == 1
 
 
 async def test_the_report_is_one_workbook_with_vietnamese_sheets(node: PeopleNode) -> None:
@@ -98,15 +102,18 @@ async def test_the_report_is_one_workbook_with_vietnamese_sheets(node: PeopleNod
     assert answer.status_code == 200, answer.text
     book = openpyxl.load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames[:2] == ["Tổng hợp", "Theo cơ quan"]
-    assert "Văn bản gửi đi" in book.sheetnames and "Chữ ký số của văn bản" in book.sheetnames
+    assert "Văn bản gửi đi" in book.sheetnames
+    assert "Chữ ký số của văn bản" in book.sheetnames
     title = book["Tổng hợp"]["A1"].value
     assert title.startswith("BÁO CÁO TÌNH HÌNH GỬI, NHẬN VĂN BẢN ĐIỆN TỬ 6 THÁNG")
     assert "Thời điểm lập" in book["Tổng hợp"]["A4"].value
     page = await node.client.get(
         "/api/v1/stats/report", params={"period": period, "format": "html"}, headers=headers
     )
-    assert page.headers["content-type"].startswith("text/html") and "Theo cơ quan" not in page.text
-    assert "Thống kê theo cơ quan" in page.text and "@media print" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Theo cơ quan" not in page.text
+    assert "Thống kê theo cơ quan" in page.text
+    assert "@media print" in page.text
 
 
 @pytest.mark.parametrize(
@@ -134,11 +141,13 @@ async def test_bad_periods_and_tables_are_coded(node: PeopleNode) -> None:
     bad = await node.client.get(
         "/api/v1/stats/summary", params={"period": "2026-H3"}, headers=headers
     )
-    assert bad.status_code == 422 and bad.json()["error"]["code"] == "STATS_PERIOD"
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "STATS_PERIOD"
     none = await node.client.get("/api/v1/stats/summary", headers=headers)
     assert none.json()["error"]["code"] == "STATS_PERIOD"
     unknown = await node.client.get(
         "/api/v1/stats/tables/nope", params={"period": "2026"}, headers=headers
     )
-    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "STATS_TABLE_UNKNOWN"
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "STATS_TABLE_UNKNOWN"
     _ = edoc  # the fixture's exchange is the SDK sample
