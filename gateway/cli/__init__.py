@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import agencies, audit, calendar, node, systems, users
+from gateway.cli import agencies, audit, calendar, node, stats, systems, users
 
 app = typer.Typer(
     name="gateway",
@@ -33,6 +33,7 @@ GROUPS: dict[str, typer.Typer] = {
     "agencies": agencies.app,
     "systems": systems.app,
     "calendar": calendar.app,
+    "stats": stats.app,
     "users": users.app,
     "audit": audit.app,
 }
