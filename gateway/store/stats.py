@@ -49,6 +49,10 @@ ROLLUP = "rollup"
 #: Ids per ``IN (...)`` list (SQLite allows 32 766 parameters per statement).
 CHUNK = 500
 _EDOC = "edoc"
+#: The history entry of an operator's replay (the replay use case of the operator console).
+REPLAYED = "replayed"
+#: History entries the facts read: failures (with their code), reports, replays.
+_HISTORY_KINDS = ("failed", "reported", REPLAYED)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
@@ -93,13 +97,16 @@ async def load_facts(
         ):
             statuses.setdefault(delivery_id, []).append((code, description))
         failures: dict[str, str | None] = {}
+        replays: set[str] = set()
         for delivery_id, kind, detail in await s.execute(
             select(EventRow.delivery_id, EventRow.kind, EventRow.detail)
-            .where(EventRow.delivery_id.in_(ids), EventRow.kind.in_(("failed", "reported")))
+            .where(EventRow.delivery_id.in_(ids), EventRow.kind.in_(_HISTORY_KINDS))
             .order_by(EventRow.event_id)
         ):
             detail = detail or {}
-            if kind == "failed" or detail.get("state") == "failed":
+            if kind == REPLAYED:
+                replays.add(delivery_id)
+            elif kind == "failed" or detail.get("state") == "failed":
                 failure = detail.get("code")
                 failures[delivery_id] = failure if isinstance(failure, str) and failure else None
         rows = await s.execute(
@@ -146,6 +153,7 @@ async def load_facts(
                     failure_code=failures.get(r.delivery_id),
                     failed_before=r.delivery_id in failures,
                     statuses=tuple(statuses.get(r.delivery_id, ())),
+                    replay_entry=r.delivery_id in replays,
                 )
             )
     return await load_documents(s, sorted(document_ids)), copies

@@ -110,6 +110,13 @@ class CopyFact:
     failure_code: str | None  # the code of its last failure
     failed_before: bool  # its history has a failure
     statuses: tuple[tuple[str, str | None], ...] = ()  # (code, description) recorded against it
+    replay_entry: bool = False  # its history has an operator's ``replayed`` entry
+
+
+def replayed(fact: CopyFact) -> bool:
+    """A copy an operator replayed (a ``replayed`` entry), or that failed and is no longer
+    failed (a late ``done``, a next node's late receipt)."""
+    return fact.replay_entry or (fact.failed_before and fact.state != "failed")
 
 
 def document_type(notation: str | None) -> str:
@@ -166,7 +173,7 @@ def copy_values(fact: CopyFact, calendar: BusinessCalendar) -> list[tuple[str, s
     ]
     if fact.state == "failed":
         out.append((COPY_FAILURE, fact.failure_code or "UNKNOWN"))
-    elif fact.failed_before:
+    if replayed(fact):
         out.append((COPY_REPLAYED, ""))
     received = fact.received_at
     if received is not None:

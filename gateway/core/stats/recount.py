@@ -126,7 +126,9 @@ def _copies(copies: Sequence[CopyFact], now: datetime, calendar: BusinessCalenda
                 Counter(c.failure_code or "UNKNOWN" for c in copies if c.state == "failed").items()
             )
         ),
-        replayed=sum(1 for c in copies if c.state != "failed" and c.failed_before),
+        replayed=sum(
+            1 for c in copies if c.replay_entry or (c.state != "failed" and c.failed_before)
+        ),
         technical_delay=_delay(
             max(0, int((c.received_at - c.created_at).total_seconds() // 60))
             for c in received
