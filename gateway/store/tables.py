@@ -376,10 +376,12 @@ class StatsCellRow(Base):
 
     __tablename__ = "stats_cells"
 
+    # Key order: a read names the agency (or ``*``), the grain and the periods, then takes every
+    # role, measure and value of them, one index range per agency and period.
     agency: Mapped[str] = mapped_column(String(50), primary_key=True)
-    role: Mapped[str] = mapped_column(String(1), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period: Mapped[date] = mapped_column(Date, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
     measure: Mapped[str] = mapped_column(String(20), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(220), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, default=0)

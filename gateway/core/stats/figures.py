@@ -124,12 +124,21 @@ class Figures:
 
 
 Sums = Mapping[tuple[str, str, str], int]
+#: Sums grouped once by (role, measure): bucket -> n.
+Grouped = Mapping[tuple[str, str], Mapping[str, int]]
 
 
-def _by(sums: Sums, role: str, measure: str) -> dict[str, int]:
-    return {
-        bucket: n for (r, m, bucket), n in sums.items() if r == role and m == measure and n != 0
-    }
+def group(sums: Sums) -> dict[tuple[str, str], dict[str, int]]:
+    """``(role, measure) -> {bucket: n}`` of summed cells (zeros left out)."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for (role, measure, bucket), n in sums.items():
+        if n:
+            out.setdefault((role, measure), {})[bucket] = n
+    return out
+
+
+def _by(sums: Grouped, role: str, measure: str) -> dict[str, int]:
+    return dict(sums.get((role, measure), {}))
 
 
 def _histogram(values: Mapping[str, int]) -> dict[int, int]:
@@ -161,7 +170,7 @@ def waiting_minutes(calendar: BusinessCalendar, since: datetime, now: datetime) 
         return int(max(0.0, (now - since).total_seconds()) // 60)
 
 
-def _copies(sums: Sums, role: str, now: datetime, calendar: BusinessCalendar) -> Copies:
+def _copies(sums: Grouped, role: str, now: datetime, calendar: BusinessCalendar) -> Copies:
     outcomes = _by(sums, role, f.COPY_OUTCOME)
     hours = _by(sums, role, f.COPY_HOURS)
     notice = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}
@@ -214,7 +223,7 @@ def _copies(sums: Sums, role: str, now: datetime, calendar: BusinessCalendar) ->
     )
 
 
-def _documents(sums: Sums) -> Documents:
+def _documents(sums: Grouped) -> Documents:
     role = f.SENDER
     sent = sum(_by(sums, role, f.DOC).values())
     priority = _by(sums, role, f.DOC_PRIORITY)
@@ -241,8 +250,9 @@ def _documents(sums: Sums) -> Documents:
 
 def assemble(sums: Sums, now: datetime, calendar: BusinessCalendar) -> Figures:
     """The figures of summed cells, judged at ``now``."""
+    grouped = group(sums)
     return Figures(
-        documents=_documents(sums),
-        as_sender=_copies(sums, f.SENDER, now, calendar),
-        as_recipient=_copies(sums, f.RECIPIENT, now, calendar),
+        documents=_documents(grouped),
+        as_sender=_copies(grouped, f.SENDER, now, calendar),
+        as_recipient=_copies(grouped, f.RECIPIENT, now, calendar),
     )

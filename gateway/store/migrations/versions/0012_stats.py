@@ -27,14 +27,14 @@ def upgrade() -> None:
     op.create_table(
         "stats_cells",
         sa.Column("agency", sa.String(length=50), nullable=False),
-        sa.Column("role", sa.String(length=1), nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("role", sa.String(length=1), nullable=False),
         sa.Column("measure", sa.String(length=20), nullable=False),
         sa.Column("bucket", sa.String(length=220), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "agency", "role", "grain", "period", "measure", "bucket", name=op.f("pk_stats_cells")
+            "agency", "grain", "period", "role", "measure", "bucket", name=op.f("pk_stats_cells")
         ),
     )
     op.create_table(
