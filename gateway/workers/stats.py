@@ -43,7 +43,7 @@ class StatsWorker:
         calendar: Callable[[], BusinessCalendar],
         *,
         interval: float = 5.0,
-        batch: int = 2000,
+        batch: int = 1000,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -92,6 +92,8 @@ class StatsWorker:
             read += result.events
             if result.events < self.batch:
                 return read
+            # Catching up a long history: let the process's requests run between batches.
+            await asyncio.sleep(0)
 
     async def run(self) -> None:
         """Keep the rollups fresh until cancelled."""
