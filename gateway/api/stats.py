@@ -26,7 +26,7 @@ from gateway.core.actors import Actor, Capability
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.stats import exports, tables
 from gateway.core.stats.periods import Period, date_range, parse_period
-from gateway.core.stats.service import Statistics, Summary
+from gateway.core.stats.service import AGENCY_MEASURES, Statistics, Summary
 from gateway.runtime import Runtime
 from schemas.stats import (
     StatsColumn,
@@ -157,10 +157,11 @@ async def build_table(
             code="STATS_TABLE_UNKNOWN",
             field="name",
         )
-    summary = await stats.summary(period, agency)
     if name == tables.AGENCIES:
+        summary = await stats.summary(period, agency, AGENCY_MEASURES)
         lines = await stats.agencies(period, agency)
         return summary, tables.agencies(lines, summary.figures)
+    summary = await stats.summary(period, agency, tables.MEASURES[name])
     return summary, tables.BUILDERS[name](summary.figures)
 
 

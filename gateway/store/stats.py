@@ -391,9 +391,8 @@ class SqlStats(SessionScope):
             return list(await s.scalars(select(StatsAgencyRow.agency).order_by("agency")))
 
     @staticmethod
-    def _where(split: Split, agencies: Sequence[str] | None, *, every: bool = False) -> Any:
-        """The cells of the period: of ``agencies``, of the node (None), or of every agency
-        (``every``)."""
+    def _where(split: Split, agencies: Sequence[str] | None) -> Any:
+        """The cells of the period: of ``agencies``, or of the node (None)."""
         c = core(StatsCellRow).c
         spans = []
         if split.months:
@@ -402,22 +401,25 @@ class SqlStats(SessionScope):
             spans.append(and_(c.grain == DAY, c.period >= start, c.period <= end))
         if not spans:
             spans.append(c.grain == "-")
-        if every:
-            who = c.agency != NODE
-        else:
-            who = c.agency == NODE if agencies is None else c.agency.in_(list(agencies))
+        who = c.agency == NODE if agencies is None else c.agency.in_(list(agencies))
         return and_(who, or_(*spans))
 
     @reconnecting
     async def stats_sums(
-        self, split: Split, agencies: Sequence[str] | None, measures: Sequence[str] | None = None
+        self,
+        split: Split,
+        agencies: Sequence[str] | None,
+        measures: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
     ) -> dict[tuple[str, str, str], int]:
         """``(role, measure, bucket) -> n`` summed over the period's cells of ``agencies``
-        (None: the node-wide cells), optionally of some measures only."""
+        (None: the node-wide cells), optionally of some measures and roles only."""
         c = core(StatsCellRow).c
         where = self._where(split, agencies)
         if measures is not None:
             where = and_(where, c.measure.in_(list(measures)))
+        if roles is not None:
+            where = and_(where, c.role.in_(list(roles)))
         query = (
             select(c.role, c.measure, c.bucket, func.sum(c.n))
             .where(where)
@@ -437,7 +439,10 @@ class SqlStats(SessionScope):
         """Per agency key: ``(role, measure, bucket) -> n`` over the period, for ``measures``
         (every agency, or those given)."""
         c = core(StatsCellRow).c
-        where = self._where(split, agencies, every=agencies is None)
+        if agencies is None:
+            # Every agency by name: one index range each (``agency != '*'`` would scan them all).
+            agencies = await self.stats_agencies()
+        where = self._where(split, agencies)
         query = (
             select(c.agency, c.role, c.measure, c.bucket, func.sum(c.n))
             .where(where, c.measure.in_(list(measures)))

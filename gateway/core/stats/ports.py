@@ -42,7 +42,11 @@ class StatsStore(Protocol):
         ...
 
     async def stats_sums(
-        self, split: Split, agencies: Sequence[str] | None, measures: Sequence[str] | None = None
+        self,
+        split: Split,
+        agencies: Sequence[str] | None,
+        measures: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
     ) -> Sums:
         """Summed cells of the period, of ``agencies`` (None: the whole node)."""
         ...

@@ -7,7 +7,7 @@ reads 6 month cells per agency and value, a day's figure one day cell, never the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,16 +96,28 @@ class Statistics:
         watermark, updated_at, newest = await self.store.stats_state()
         return Freshness(watermark, newest, updated_at)
 
-    async def sums(self, period: Period, scope: Scope) -> Sums:
-        """The summed cells of ``period`` and ``scope``."""
-        agencies = None if scope.whole else sorted(scope.keys)
-        return await self.store.stats_sums(split(period), agencies)
+    async def sums(
+        self, period: Period, scope: Scope, measures: Sequence[str] | None = None
+    ) -> Sums:
+        """The summed cells of ``period`` and ``scope`` (of some measures only, when given)."""
+        if not scope.whole:
+            return await self.store.stats_sums(split(period), sorted(scope.keys), measures)
+        # Node-wide, every copy counts once as sent and once as received: the recipient side
+        # equals the sender side, so only the sender's cells are read.
+        sums = await self.store.stats_sums(split(period), None, measures, (f.SENDER,))
+        for (_, measure, bucket), n in list(sums.items()):
+            if measure.startswith(f.COPY):
+                sums[(f.RECIPIENT, measure, bucket)] = n
+        return sums
 
-    async def summary(self, period: Period, agency: str | None = None) -> Summary:
-        """Every figure of ``period`` for ``agency`` (rolled up) or the node."""
+    async def summary(
+        self, period: Period, agency: str | None = None, measures: Sequence[str] | None = None
+    ) -> Summary:
+        """Every figure of ``period`` for ``agency`` (rolled up) or the node; with ``measures``,
+        only the figures of those (the others read as zero: a table needs no more)."""
         scope = await self.scope(agency)
         now = self.clock.now()
-        figures = assemble(await self.sums(period, scope), now, self.calendar())
+        figures = assemble(await self.sums(period, scope, measures), now, self.calendar())
         return Summary(period, scope, figures, now, await self.freshness())
 
     async def agencies(self, period: Period, agency: str | None = None) -> list[AgencyLine]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.core.stats import facts as M
 from gateway.core.stats.figures import Copies, Delay, Figures
 from gateway.core.stats.service import AgencyLine
 
@@ -263,6 +264,25 @@ def agencies(lines: Sequence[AgencyLine], total: Figures | None = None) -> Table
     if total is not None:
         rows.append(agency_row("Tổng cộng", None, None, "", total))
     return _table(AGENCIES, AGENCY_COLUMNS, rows)
+
+
+#: The measures each section table reads (the cells of the others are not summed for it).
+MEASURES: dict[str, tuple[str, ...]] = {
+    "documents": (M.DOC, M.DOC_PRIORITY, M.DOC_OPERATION, M.DOC_TYPE, M.DOC_SCOPE, M.DOC_SEND),
+    "copies": (
+        M.COPY,
+        M.COPY_PRIORITY,
+        M.COPY_SCOPE,
+        M.COPY_OUTCOME,
+        M.COPY_FAILURE,
+        M.COPY_REPLAYED,
+    ),
+    "delays": (M.COPY_TECHNICAL, M.COPY_LEGAL, M.COPY_HOURS),
+    "notices": (M.COPY_NOTICE, M.COPY_STATUS, M.COPY_REJECTION),
+    "processing": (M.COPY_PROCESSING,),
+    "backlog": (M.COPY_BACKLOG,),
+    "signatures": (M.DOC_SIGNATURE,),
+}
 
 
 def sections(figures: Figures) -> list[Table]:
