@@ -106,6 +106,7 @@ PROPERTY = settings(
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # 12 histories, each on a fresh database, every scope and period
 @pytest.mark.parametrize(
     "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
 )
