@@ -49,6 +49,8 @@ ROLLUP = "rollup"
 #: Ids per ``IN (...)`` list (SQLite allows 32 766 parameters per statement).
 CHUNK = 500
 _EDOC = "edoc"
+#: Both roles, named in reads so that a measure list is part of the index range.
+_ROLES = ("R", "S")
 #: The history entry of an operator's replay (the replay use case of the operator console).
 REPLAYED = "replayed"
 #: History entries the facts read: failures (with their code), reports, replays.
@@ -417,8 +419,9 @@ class SqlStats(SessionScope):
         c = core(StatsCellRow).c
         where = self._where(split, agencies)
         if measures is not None:
-            where = and_(where, c.measure.in_(list(measures)))
-        if roles is not None:
+            # The role named too, so that the measures are a condition of the index range.
+            where = and_(where, c.role.in_(list(roles or _ROLES)), c.measure.in_(list(measures)))
+        elif roles is not None:
             where = and_(where, c.role.in_(list(roles)))
         query = (
             select(c.role, c.measure, c.bucket, func.sum(c.n))
@@ -445,7 +448,7 @@ class SqlStats(SessionScope):
         where = self._where(split, agencies)
         query = (
             select(c.agency, c.role, c.measure, c.bucket, func.sum(c.n))
-            .where(where, c.measure.in_(list(measures)))
+            .where(where, c.role.in_(_ROLES), c.measure.in_(list(measures)))
             .group_by(c.agency, c.role, c.measure, c.bucket)
         )
         out: dict[str, dict[tuple[str, str, str], int]] = {}
