@@ -375,6 +375,10 @@ class StatsCellRow(Base):
     as sender or recipient, on a day or in a month, have one value of one measure."""
 
     __tablename__ = "stats_cells"
+    __table_args__ = (
+        # The per-agency table reads a few measures of every agency: by measure, not by agency.
+        Index("ix_stats_cells_measure", "grain", "measure", "period"),
+    )
 
     # Key order: a read names the agency (or ``*``), the grain and the periods, then takes every
     # role, measure and value of them, one index range per agency and period.

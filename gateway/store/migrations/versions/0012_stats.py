@@ -37,6 +37,9 @@ def upgrade() -> None:
             "agency", "grain", "period", "role", "measure", "bucket", name=op.f("pk_stats_cells")
         ),
     )
+    op.create_index(
+        "ix_stats_cells_measure", "stats_cells", ["grain", "measure", "period"], unique=False
+    )
     op.create_table(
         "stats_facts",
         sa.Column("subject", sa.String(length=40), nullable=False),
@@ -62,4 +65,5 @@ def downgrade() -> None:
     op.drop_table("stats_state")
     op.drop_table("stats_agencies")
     op.drop_table("stats_facts")
+    op.drop_index("ix_stats_cells_measure", table_name="stats_cells")
     op.drop_table("stats_cells")
