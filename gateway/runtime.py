@@ -345,6 +345,7 @@ async def open_runtime(
                 limits=limits,
                 upstream=lambda: upstream_client(settings, upstream_http),
                 replays=replays,
+                stats=store,
             )
         yield Runtime(
             settings=settings,

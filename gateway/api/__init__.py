@@ -19,6 +19,7 @@ from gateway.api import (
     native,
     node,
     replays,
+    stats,
     vxp,
 )
 from gateway.api.query import refuse_unknown_query
@@ -36,7 +37,17 @@ def build_router() -> APIRouter:
     router.include_router(metrics.router)
     # Every /api/v1 route refuses query parameters it does not take (gateway.api.query).
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
-    for module in (node, agencies, codes, calendar, native, admin, deliveries_admin, replays):
+    for module in (
+        node,
+        agencies,
+        codes,
+        calendar,
+        native,
+        admin,
+        deliveries_admin,
+        replays,
+        stats,
+    ):
         v1.include_router(module.router)
     router.include_router(v1)
     return router

@@ -180,6 +180,9 @@ _ROWS: dict[str, Code] = {
     "CALENDAR_FILE": Code("a calendar file cannot be read (start-up)", 500, "20", "the file"),
     "CALENDAR_OVERRIDE_EXISTS": Code("an override for that date exists", 409, "25", "date"),
     "CALENDAR_OVERRIDE_UNKNOWN": Code("no override for that date", 404, "25", "date"),
+    # --- statistics (gateway/core/stats, gateway/api/stats.py)
+    "STATS_PERIOD": Code("a statistics period that cannot be read", 422, "25", "period"),
+    "STATS_TABLE_UNKNOWN": Code("no statistics table has that name", 404, "25", "name"),
     # --- agency registry (identifiers)
     "AGENCY_ERROR": Code(
         "base code of a registry error (not raised as such)", 422, "25", "the field"

@@ -16,7 +16,17 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import agencies, audit, calendar, deliveries, node, replay, systems, users
+from gateway.cli import (
+    agencies,
+    audit,
+    calendar,
+    deliveries,
+    node,
+    replay,
+    stats,
+    systems,
+    users,
+)
 
 app = typer.Typer(
     name="gateway",
@@ -35,6 +45,7 @@ GROUPS: dict[str, typer.Typer] = {
     "calendar": calendar.app,
     "deliveries": deliveries.app,
     "replay": replay.app,
+    "stats": stats.app,
     "users": users.app,
     "audit": audit.app,
 }

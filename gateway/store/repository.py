@@ -14,6 +14,7 @@
 | :mod:`gateway.store.admin` | the operators' node-wide lists, counts and stuck copies |
 | :mod:`gateway.store.replays` | replayed copies, replay requests and their done marks |
 | :mod:`gateway.store.alerts` | open/cleared alerts, the failed-copy watermark, the copy scans |
+| :mod:`gateway.store.stats` | the statistics rollups: the worker's batches, the figures' sums |
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
@@ -46,6 +47,7 @@ from gateway.store.outbox import SqlOutbox
 from gateway.store.reads import SqlReads
 from gateway.store.replays import SqlReplays
 from gateway.store.session import reconnecting
+from gateway.store.stats import SqlStats
 from gateway.store.systems import SqlSystems
 
 
@@ -58,6 +60,7 @@ class SqlStore(
     SqlAdminDeliveries,
     SqlReplays,
     SqlAlerts,
+    SqlStats,
 ):
     """The store port over one async engine."""
 

@@ -431,3 +431,57 @@ def core(model: type[Base]) -> Table:
     """The Core table of a row class: bulk inserts through it skip the ORM's bulk-persistence
     machinery (about 1 ms of CPU per accept, docs/benchmarks.md)."""
     return cast(Table, model.__table__)
+
+
+# ---------------------------------------------------------------------------- statistics rollups
+# Migration 0011 (docs/statistics.md): maintained by the statistics worker from the copies'
+# history (delivery_events.event_id as its watermark), never written by the accept path.
+
+
+class StatsCellRow(Base):
+    """One rollup cell: how many documents or copies of an agency (or ``*``, the whole node),
+    as sender or recipient, on a day or in a month, have one value of one measure."""
+
+    __tablename__ = "stats_cells"
+    __table_args__ = (
+        # The per-agency table reads a few measures of every agency: by measure, not by agency.
+        Index("ix_stats_cells_measure", "grain", "measure", "period"),
+    )
+
+    # Key order: a read names the agency (or ``*``), the grain and the periods, then takes every
+    # role, measure and value of them, one index range per agency and period.
+    agency: Mapped[str] = mapped_column(String(50), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    role: Mapped[str] = mapped_column(String(1), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(220), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsFactRow(Base):
+    """The cells one document or copy counts in now, so that a change subtracts them."""
+
+    __tablename__ = "stats_facts"
+
+    subject: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cells: Mapped[str] = mapped_column(Text)
+
+
+class StatsAgencyRow(Base):
+    """An agency code seen in the rollups (the scope of a code includes unregistered ones)."""
+
+    __tablename__ = "stats_agencies"
+
+    agency: Mapped[str] = mapped_column(String(50), primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date)
+
+
+class StatsStateRow(Base):
+    """The worker's watermark: every history entry up to ``watermark`` is counted."""
+
+    __tablename__ = "stats_state"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    watermark: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]

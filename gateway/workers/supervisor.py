@@ -4,9 +4,9 @@ orderly stop.
 :func:`start_workers` subscribes the handlers (router, notifier, replay runner; on a provincial
 node with an upstream also the forwarder and the reporter; with a webhook the alert poster),
 publishes the start-up sweep (and resumes the approved replay runs), starts the relay's loop, the
-alert worker's (and the puller's) and registers their stop on the runtime's exit stack, after the
-bus's close: the loops stop first, then the bus
-drains its in-flight handlers.
+alert worker's, the statistics rollup's (and the puller's) and registers their stop on the
+runtime's exit stack, after the bus's close: the loops stop first, then the bus drains its
+in-flight handlers.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from gateway.core.exchange import Exchange
 from gateway.core.legal import LegalTime
 from gateway.core.ports import Store
 from gateway.core.replay import Replays
+from gateway.core.stats.ports import StatsStore
 from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.workers.alerts import AlertPoster, AlertWorker
@@ -38,6 +39,7 @@ from gateway.workers.relay import OutboxRelay
 from gateway.workers.replayer import ReplayRunner, resume
 from gateway.workers.reporter import Reporter
 from gateway.workers.router import Router, sweep
+from gateway.workers.stats import StatsWorker
 from identifiers import Registry
 
 log = get_logger(__name__)
@@ -57,6 +59,7 @@ async def start_workers(
     limits: Limits,
     upstream: Callable[[], VxpClient],
     replays: Replays | None = None,
+    stats: StatsStore | None = None,
 ) -> Notifier:
     """Start this process's workers (module docstring); returns the notifier (for /metrics).
 
@@ -121,6 +124,10 @@ async def start_workers(
         asyncio.create_task(relay.run(), name="outbox-relay"),
         asyncio.create_task(alerts.run(), name="alerts"),
     ]
+    if stats is not None:
+        # The statistics rollups, from the copies' history (docs/statistics.md "Freshness").
+        rollup = StatsWorker(stats, clock, lambda: legal.calendar)
+        tasks.append(asyncio.create_task(rollup.run(), name="stats-rollup"))
     if puller is not None:
         tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
 
@@ -143,5 +150,6 @@ async def start_workers(
         puller=forwarding,
         alerts=True,
         webhook=webhook,
+        stats=stats is not None,
     )
     return notifier

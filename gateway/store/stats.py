@@ -1,0 +1,478 @@
+"""The store side of the statistics: the rollup cells, their maintenance batches, their reads.
+
+:meth:`SqlStats.stats_tick` is one batch of the statistics worker, in one transaction: it reads
+the history entries after the watermark (``delivery_events.event_id``), loads the current facts of
+the copies they concern and of their documents, lets the caller compute their cells
+(:mod:`gateway.core.stats.facts`), subtracts the cells stored with each subject, adds the new ones
+(day and month cells, for the agency and for the whole node ``*``) and moves the watermark. The
+accept path is untouched. Reads sum cells only: never the raw deliveries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.core.stats.facts import (
+    COUNTED_STATUSES,
+    NODE,
+    Cell,
+    CopyFact,
+    DocumentFact,
+    decode,
+    difference,
+    encode,
+)
+from gateway.core.stats.periods import DAY, MONTH, Split, month_start
+from gateway.core.stats.rollup import Batch, Seen, TickPlan, TickResult
+from gateway.store.session import SessionScope, reconnecting
+from gateway.store.tables import (
+    DeliveryRow,
+    DocumentRow,
+    EventRow,
+    StatsAgencyRow,
+    StatsCellRow,
+    StatsFactRow,
+    StatsStateRow,
+    StatusNoticeRow,
+    core,
+)
+
+#: The one watermark row.
+ROLLUP = "rollup"
+#: Ids per ``IN (...)`` list (SQLite allows 32 766 parameters per statement).
+CHUNK = 500
+_EDOC = "edoc"
+#: Both roles, named in reads so that a measure list is part of the index range.
+_ROLES = ("R", "S")
+#: The history entry of an operator's replay (the replay use case of the operator console).
+REPLAYED = "replayed"
+#: History entries the facts read: failures (with their code), reports, replays.
+_HISTORY_KINDS = ("failed", "reported", REPLAYED)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield list(items[start : start + CHUNK])
+
+
+def _upsert(dialect: str) -> Any:
+    table = core(StatsCellRow)
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["agency", "role", "grain", "period", "measure", "bucket"],
+        set_={"n": table.c.n + stmt.excluded.n},
+    )
+
+
+def expand(delta: Mapping[Cell, int]) -> Counter[tuple[str, str, str, date, str, str]]:
+    """Each cell's change for its agency and for the whole node, on its day and its month."""
+    rows: Counter[tuple[str, str, str, date, str, str]] = Counter()
+    for (role, agency, day, measure, bucket), n in delta.items():
+        for who in (agency, NODE):
+            rows[(who, role, DAY, day, measure, bucket)] += n
+            rows[(who, role, MONTH, month_start(day), measure, bucket)] += n
+    return rows
+
+
+async def load_facts(
+    s: AsyncSession, delivery_ids: Sequence[str]
+) -> tuple[list[DocumentFact], list[CopyFact]]:
+    """The current facts of these copies (document copies only) and of their documents."""
+    copies: list[CopyFact] = []
+    document_ids: set[str] = set()
+    for ids in _chunks(sorted(set(delivery_ids))):
+        statuses: dict[str, list[tuple[str, str | None]]] = {}
+        for delivery_id, code, description in await s.execute(
+            select(StatusNoticeRow.delivery_id, StatusNoticeRow.code, StatusNoticeRow.description)
+            .where(
+                StatusNoticeRow.delivery_id.in_(ids),
+                StatusNoticeRow.code.in_(COUNTED_STATUSES),
+            )
+            .order_by(StatusNoticeRow.notice_id)
+        ):
+            statuses.setdefault(delivery_id, []).append((code, description))
+        failures: dict[str, str | None] = {}
+        replays: set[str] = set()
+        for delivery_id, kind, detail in await s.execute(
+            select(EventRow.delivery_id, EventRow.kind, EventRow.detail)
+            .where(EventRow.delivery_id.in_(ids), EventRow.kind.in_(_HISTORY_KINDS))
+            .order_by(EventRow.event_id)
+        ):
+            detail = detail or {}
+            if kind == REPLAYED:
+                replays.add(delivery_id)
+            elif kind == "failed" or detail.get("state") == "failed":
+                failure = detail.get("code")
+                failures[delivery_id] = failure if isinstance(failure, str) and failure else None
+        rows = await s.execute(
+            select(
+                DeliveryRow.delivery_id,
+                DeliveryRow.document_id,
+                DeliveryRow.code_key,
+                DeliveryRow.created_at,
+                DeliveryRow.priority,
+                DeliveryRow.state,
+                DeliveryRow.link,
+                DeliveryRow.origin_doc_id,
+                DeliveryRow.available_at,
+                DeliveryRow.received_at,
+                DeliveryRow.received_out_of_hours,
+                DeliveryRow.notice_deadline,
+                DeliveryRow.notice_on_time,
+                DeliveryRow.overdue,
+                DocumentRow.sender_key,
+                DocumentRow.due_at,
+            )
+            .join(DocumentRow, DocumentRow.document_id == DeliveryRow.document_id)
+            .where(DeliveryRow.delivery_id.in_(ids), DeliveryRow.kind == _EDOC)
+        )
+        for r in rows:
+            document_ids.add(r.document_id)
+            copies.append(
+                CopyFact(
+                    delivery_id=r.delivery_id,
+                    sender=r.sender_key,
+                    recipient=r.code_key,
+                    created_at=r.created_at,
+                    priority=r.priority,
+                    state=r.state,
+                    link=r.link,
+                    pulled=r.origin_doc_id is not None,
+                    available_at=r.available_at,
+                    received_at=r.received_at,
+                    received_out_of_hours=r.received_out_of_hours,
+                    notice_deadline=r.notice_deadline,
+                    notice_on_time=r.notice_on_time,
+                    overdue=r.overdue,
+                    due_at=r.due_at,
+                    failure_code=failures.get(r.delivery_id),
+                    failed_before=r.delivery_id in failures,
+                    statuses=tuple(statuses.get(r.delivery_id, ())),
+                    replay_entry=r.delivery_id in replays,
+                )
+            )
+    return await load_documents(s, sorted(document_ids)), copies
+
+
+async def load_documents(s: AsyncSession, document_ids: Sequence[str]) -> list[DocumentFact]:
+    """The current facts of these documents (edXML documents only)."""
+    out: list[DocumentFact] = []
+    for ids in _chunks(document_ids):
+        links = {
+            document_id: (bool(upstream), bool(pulled))
+            for document_id, upstream, pulled in await s.execute(
+                select(
+                    DeliveryRow.document_id,
+                    func.max(case((DeliveryRow.link == "upstream", 1), else_=0)),
+                    func.max(case((DeliveryRow.origin_doc_id.is_not(None), 1), else_=0)),
+                )
+                .where(DeliveryRow.document_id.in_(ids))
+                .group_by(DeliveryRow.document_id)
+            )
+        }
+        for r in await s.execute(
+            select(
+                DocumentRow.document_id,
+                DocumentRow.sender_key,
+                DocumentRow.accepted_at,
+                DocumentRow.priority,
+                DocumentRow.business_type,
+                DocumentRow.code_notation,
+                DocumentRow.signature,
+                DocumentRow.sent_on_time,
+            ).where(DocumentRow.document_id.in_(ids), DocumentRow.kind == _EDOC)
+        ):
+            upstream, pulled = links.get(r.document_id, (False, False))
+            klass = (r.signature or {}).get("class")
+            out.append(
+                DocumentFact(
+                    document_id=r.document_id,
+                    sender=r.sender_key,
+                    accepted_at=r.accepted_at,
+                    priority=r.priority,
+                    business_type=r.business_type,
+                    code_notation=r.code_notation,
+                    signature_class=klass if isinstance(klass, str) else None,
+                    sent_on_time=r.sent_on_time,
+                    upstream=upstream,
+                    pulled=pulled,
+                )
+            )
+    return out
+
+
+def document_subject(document_id: str) -> str:
+    """The facts key of a document (a copy's is its delivery id)."""
+    return "d:" + document_id
+
+
+class SqlStats(SessionScope):
+    """Rollup maintenance and reads."""
+
+    # ------------------------------------------------------------------ maintenance
+
+    async def _lock_state(self, s: AsyncSession, now: datetime) -> int:
+        insert_state = (postgresql.insert if self._postgres else sqlite.insert)(
+            core(StatsStateRow)
+        ).on_conflict_do_nothing(index_elements=["name"])
+        await s.execute(insert_state, [{"name": ROLLUP, "watermark": 0, "updated_at": now}])
+        query = select(StatsStateRow.watermark).where(StatsStateRow.name == ROLLUP)
+        if self._postgres:
+            query = query.with_for_update()  # one worker at a time applies a batch
+        return int(await s.scalar(query) or 0)
+
+    @reconnecting
+    async def stats_tick(
+        self,
+        now: datetime,
+        limit: int,
+        plan: Callable[[Batch], TickPlan],
+        *,
+        after: int | None = None,
+        missing: Sequence[int] = (),
+        skip: Callable[[int], bool] = lambda _: False,
+    ) -> TickResult:
+        """One batch of the worker (module docstring): the entries after ``after`` (default:
+        the watermark) and the ``missing`` ids below it; ``skip`` names entries applied already
+        (the worker holds the watermark at a gap); ``plan`` computes the cells of what was
+        loaded and the new watermark."""
+        async with self._tx() as s:
+            watermark = await self._lock_state(s, now)
+            start = watermark if after is None or after < watermark else after
+            condition = EventRow.event_id > start
+            wanted = [i for i in missing if i > watermark]
+            if wanted:
+                condition = or_(condition, EventRow.event_id.in_(wanted))
+            seen = tuple(
+                Seen(event_id, delivery_id, at)
+                for event_id, delivery_id, at in await s.execute(
+                    select(EventRow.event_id, EventRow.delivery_id, EventRow.at)
+                    .where(condition)
+                    .order_by(EventRow.event_id)
+                    .limit(limit)
+                )
+            )
+            fresh = [e.delivery_id for e in seen if not skip(e.event_id)]
+            documents, copies = await load_facts(s, fresh)
+            decided = plan(Batch(seen, tuple(documents), tuple(copies), watermark))
+            changed, written = await self._apply(s, decided.cells)
+            if decided.watermark != watermark:
+                await s.execute(
+                    update(StatsStateRow)
+                    .where(StatsStateRow.name == ROLLUP)
+                    .values(watermark=decided.watermark, updated_at=now)
+                )
+            return TickResult(len(seen), len(decided.cells), changed, written, decided.watermark)
+
+    async def _apply(self, s: AsyncSession, cells: Mapping[str, Counter[Cell]]) -> tuple[int, int]:
+        subjects = sorted(cells)
+        old: dict[str, str] = {}
+        for ids in _chunks(subjects):
+            for subject, text in await s.execute(
+                select(StatsFactRow.subject, StatsFactRow.cells).where(
+                    StatsFactRow.subject.in_(ids)
+                )
+            ):
+                old[subject] = text
+        delta: Counter[Cell] = Counter()
+        upserts: list[dict[str, Any]] = []
+        removed: list[str] = []
+        for subject in subjects:
+            new = cells[subject]
+            change = difference(decode(old.get(subject)), new)
+            if not change:
+                continue
+            delta.update(change)
+            if new:
+                upserts.append({"subject": subject, "cells": encode(new)})
+            else:
+                removed.append(subject)
+        rows: list[dict[str, Any]] = [
+            {
+                "agency": agency,
+                "role": role,
+                "grain": grain,
+                "period": period,
+                "measure": measure,
+                "bucket": bucket,
+                "n": n,
+            }
+            for (agency, role, grain, period, measure, bucket), n in sorted(expand(delta).items())
+            if n
+        ]
+        if rows:
+            await s.execute(_upsert(self.dialect), rows)
+            # Cells a change emptied go (a copy's backlog minute, a pending deadline).
+            emptied = [r for r in rows if r["n"] < 0]
+            if emptied:
+                c = core(StatsCellRow).c
+                await s.execute(
+                    delete(core(StatsCellRow)).where(
+                        c.agency == _bind("agency"),
+                        c.role == _bind("role"),
+                        c.grain == _bind("grain"),
+                        c.period == _bind("period"),
+                        c.measure == _bind("measure"),
+                        c.bucket == _bind("bucket"),
+                        c.n == 0,
+                    ),
+                    [{f"b_{k}": v for k, v in r.items() if k != "n"} for r in emptied],
+                )
+            agencies: set[tuple[str, date]] = {
+                (r["agency"], r["period"]) for r in rows if r["grain"] == DAY
+            }
+            first: dict[str, date] = {}
+            for agency, day in agencies:
+                if agency != NODE and (agency not in first or day < first[agency]):
+                    first[agency] = day
+            if first:
+                stmt = (postgresql.insert if self._postgres else sqlite.insert)(
+                    core(StatsAgencyRow)
+                )
+                await s.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["agency"],
+                        # least() on PostgreSQL, the two-argument min() on SQLite.
+                        set_={
+                            "first_day": (func.least if self._postgres else func.min)(
+                                core(StatsAgencyRow).c.first_day, stmt.excluded.first_day
+                            )
+                        },
+                    ),
+                    [{"agency": a, "first_day": d} for a, d in sorted(first.items())],
+                )
+        if upserts:
+            stmt = (postgresql.insert if self._postgres else sqlite.insert)(core(StatsFactRow))
+            await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["subject"], set_={"cells": stmt.excluded.cells}
+                ),
+                upserts,
+            )
+        for ids in _chunks(removed):
+            await s.execute(delete(StatsFactRow).where(StatsFactRow.subject.in_(ids)))
+        return len(upserts) + len(removed), len(rows)
+
+    @reconnecting
+    async def stats_reset(self, now: datetime) -> None:
+        """Forget every rollup: the worker counts the whole history again from watermark 0
+        (after ``calendar recompute``, which rewrites stored measures without history)."""
+        async with self._tx() as s:
+            for table in (StatsCellRow, StatsFactRow, StatsAgencyRow, StatsStateRow):
+                await s.execute(delete(table))
+
+    # ------------------------------------------------------------------ reads
+
+    @reconnecting
+    async def stats_state(self) -> tuple[int, datetime | None, int]:
+        """The watermark, when it last moved, and the newest history entry's id."""
+        async with self._one() as s:
+            row = (
+                await s.execute(
+                    select(StatsStateRow.watermark, StatsStateRow.updated_at).where(
+                        StatsStateRow.name == ROLLUP
+                    )
+                )
+            ).first()
+            newest = await s.scalar(select(func.max(EventRow.event_id)))
+        if row is None:
+            return 0, None, int(newest or 0)
+        return int(row[0]), row[1], int(newest or 0)
+
+    @reconnecting
+    async def stats_agencies(self) -> list[str]:
+        """Every agency key the rollups hold."""
+        async with self._one() as s:
+            return list(await s.scalars(select(StatsAgencyRow.agency).order_by("agency")))
+
+    @staticmethod
+    def _where(split: Split, agencies: Sequence[str] | None) -> Any:
+        """The cells of the period: of ``agencies``, or of the node (None)."""
+        c = core(StatsCellRow).c
+        spans = []
+        if split.months:
+            spans.append(and_(c.grain == MONTH, c.period.in_(list(split.months))))
+        for start, end in split.days:
+            spans.append(and_(c.grain == DAY, c.period >= start, c.period <= end))
+        if not spans:
+            spans.append(c.grain == "-")
+        who = c.agency == NODE if agencies is None else c.agency.in_(list(agencies))
+        return and_(who, or_(*spans))
+
+    @reconnecting
+    async def stats_sums(
+        self,
+        split: Split,
+        agencies: Sequence[str] | None,
+        measures: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+    ) -> dict[tuple[str, str, str], int]:
+        """``(role, measure, bucket) -> n`` summed over the period's cells of ``agencies``
+        (None: the node-wide cells), optionally of some measures and roles only."""
+        c = core(StatsCellRow).c
+        where = self._where(split, agencies)
+        if measures is not None:
+            # The role named too, so that the measures are a condition of the index range.
+            where = and_(where, c.role.in_(list(roles or _ROLES)), c.measure.in_(list(measures)))
+        elif roles is not None:
+            where = and_(where, c.role.in_(list(roles)))
+        query = (
+            select(c.role, c.measure, c.bucket, func.sum(c.n))
+            .where(where)
+            .group_by(c.role, c.measure, c.bucket)
+        )
+        async with self._one() as s:
+            return {
+                (role, measure, bucket): int(n)
+                for role, measure, bucket, n in await s.execute(query)
+                if n
+            }
+
+    @reconnecting
+    async def stats_by_agency(
+        self, split: Split, measures: Sequence[str], agencies: Sequence[str] | None = None
+    ) -> dict[str, dict[tuple[str, str, str], int]]:
+        """Per agency key: ``(role, measure, bucket) -> n`` over the period, for ``measures``
+        (every agency, or those given)."""
+        c = core(StatsCellRow).c
+        if agencies is None:
+            # Every agency by name: one index range each (``agency != '*'`` would scan them all).
+            agencies = await self.stats_agencies()
+        where = self._where(split, agencies)
+        query = (
+            select(c.agency, c.role, c.measure, c.bucket, func.sum(c.n))
+            .where(where, c.role.in_(_ROLES), c.measure.in_(list(measures)))
+            .group_by(c.agency, c.role, c.measure, c.bucket)
+        )
+        out: dict[str, dict[tuple[str, str, str], int]] = {}
+        async with self._one() as s:
+            for agency, role, measure, bucket, n in await s.execute(query):
+                if n:
+                    out.setdefault(agency, {})[(role, measure, bucket)] = int(n)
+        return out
+
+    @reconnecting
+    async def stats_raw(self) -> tuple[list[DocumentFact], list[CopyFact]]:
+        """Every document's and copy's facts from the raw tables (the brute-force recount)."""
+        async with self._tx() as s:
+            ids = list(await s.scalars(select(DeliveryRow.delivery_id)))
+            documents, copies = await load_facts(s, ids)
+            return documents, copies
+
+    @reconnecting
+    async def stats_insert_cells(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Add cell rows as they are (the benchmark's seed)."""
+        async with self._tx() as s:
+            if rows:
+                await s.execute(insert(core(StatsCellRow)), list(rows))
+
+
+def _bind(name: str) -> Any:
+    return bindparam(f"b_{name}")

@@ -1,0 +1,105 @@
+"""The statistics worker: keeps the rollups fresh from the copies' history.
+
+Every :attr:`StatsWorker.interval` seconds (default 5) it applies the history entries written
+since its watermark (:meth:`gateway.store.stats.SqlStats.stats_tick`), batch after batch while
+there are more, so a document accepted a few seconds ago is counted well within the 60 s the
+statistics promise (docs/statistics.md "Freshness"). Several node processes may run it: one at a
+time applies a batch (the watermark row is locked), the others find nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from business_calendar.calendar import BusinessCalendar
+from gateway.core.clock import Clock
+from gateway.core.errors import StoreUnavailable
+from gateway.core.stats.ports import StatsStore
+from gateway.core.stats.rollup import Batch, TickPlan, TickResult, Watermark, subject_cells
+from gateway.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass
+class StatsProgress:
+    """What the worker did since it started."""
+
+    ticks: int = 0
+    events: int = 0
+    changed: int = 0
+    watermark: int = 0
+
+
+class StatsWorker:
+    """Applies new history entries to the rollups (module docstring)."""
+
+    def __init__(
+        self,
+        store: StatsStore,
+        clock: Clock,
+        calendar: Callable[[], BusinessCalendar],
+        *,
+        interval: float = 5.0,
+        batch: int = 1000,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.calendar = calendar
+        self.interval = interval
+        self.batch = batch
+        self.mark = Watermark(value=-1)
+        self.progress = StatsProgress()
+
+    def _plan(self, batch: Batch) -> TickPlan:
+        now = self.clock.now()
+        cells = subject_cells(batch.documents, batch.copies, self.calendar())
+        seen = [(e.event_id, e.at) for e in batch.events]
+        return TickPlan(cells, self.mark.advance(batch.watermark, seen, now))
+
+    async def tick(self) -> TickResult:
+        """Apply one batch."""
+        after, missing = self.mark.reading() if self.mark.value >= 0 else (None, ())
+        try:
+            result = await self.store.stats_tick(
+                self.clock.now(),
+                self.batch,
+                self._plan,
+                after=after,
+                missing=missing,
+                skip=self.mark.skip,
+            )
+        except BaseException:
+            self.mark.forget()
+            raise
+        p = self.progress
+        p.ticks, p.events, p.changed = (
+            p.ticks + 1,
+            p.events + result.events,
+            p.changed + result.changed,
+        )
+        p.watermark = result.watermark
+        return result
+
+    async def catch_up(self) -> int:
+        """Apply batches until one reads nothing new past what was applied; returns entries
+        read."""
+        read = 0
+        while True:
+            result = await self.tick()
+            read += result.events
+            if result.events < self.batch:
+                return read
+            # Catching up a long history: let the process's requests run between batches.
+            await asyncio.sleep(0)
+
+    async def run(self) -> None:
+        """Keep the rollups fresh until cancelled."""
+        while True:
+            try:
+                await self.catch_up()
+            except StoreUnavailable as exc:
+                log.warning("statistics rollup failed; retrying", error=str(exc))
+            await asyncio.sleep(self.interval)
