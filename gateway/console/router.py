@@ -1,0 +1,48 @@
+"""The console's routes under ``/console``, assembled: one module per page, the static assets.
+
+Mounted by :func:`gateway.app.create_app` beside the APIs; none of it is in the OpenAPI
+document. Every asset (stylesheet, script, icon) is a file of ``gateway/console/static`` served by
+the node itself: an offline government network has no CDN.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+
+from gateway.console import calendar, overview, registry, signin, systems
+from gateway.console.errors import ConsoleRoute, error_page
+
+STATIC = Path(__file__).resolve().parent / "static"
+_MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+
+
+def _assets() -> dict[str, Path]:
+    return {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in _MEDIA}
+
+
+def build_console_router() -> APIRouter:
+    """Every console route (pages, forms, assets), none in the OpenAPI document."""
+    router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
+    for module in (signin, overview, systems, registry, calendar):
+        router.include_router(module.router)
+    assets = _assets()
+
+    @router.get("/static/{name}")
+    async def static(request: Request, name: str) -> Response:
+        path = assets.get(name)
+        if path is None:
+            return error_page(request, 404, "NOT_FOUND", f"no asset {name!r}")
+        return FileResponse(
+            path,
+            media_type=_MEDIA[path.suffix],
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    @router.get("/{rest:path}")
+    async def unknown(request: Request, rest: str) -> Response:
+        return error_page(request, 404, "NOT_FOUND", f"nothing is served at {request.url.path}")
+
+    return router
