@@ -27,15 +27,19 @@ from edxml import Limits, Policy
 from edxml.trust import TrustStore
 from gateway.core import work
 from gateway.core.accept import AcceptConfig
+from gateway.core.actors import AuditSink
 from gateway.core.agencies import RegistryAdmin
+from gateway.core.audit import AuditLog
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
+from gateway.core.people import People, PeopleConfig
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
 from gateway.settings import NodeRole, Settings, env_var, redact_url
+from gateway.store.audit import SqlAudit
 from gateway.store.database import (
     StoreMissing,
     check_migrated,
@@ -45,6 +49,7 @@ from gateway.store.database import (
     schema_state,
     sqlite_file,
 )
+from gateway.store.people import SqlPeople
 from gateway.store.repository import SqlStore
 from gateway.workers.notifier import Notifier
 from gateway.workers.relay import OutboxRelay
@@ -70,11 +75,15 @@ class Runtime:
     clock: Clock
     registry_admin: RegistryAdmin
     calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
+    people: People  # users, sign-in, personal tokens (gateway/core/people.py)
+    audit: AuditLog  # the hash-chained audit log, the node's AuditSink (gateway/core/audit.py)
     relay: OutboxRelay | None = None
     notifier: Notifier | None = None  # when this process runs the workers
 
 
-async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> CalendarAdmin:
+async def open_calendar(
+    settings: Settings, store: SqlStore, clock: Clock, audit: AuditSink | None = None
+) -> CalendarAdmin:
     """The node's business calendar: the override table (shipped, or ``calendar_file``), the
     office hours and the operators' rows in the database, built off the event loop.
 
@@ -94,7 +103,18 @@ async def open_calendar(settings: Settings, store: SqlStore, clock: Clock) -> Ca
         legal,
         clock,
         on_change=lambda calendar: log.info("business calendar rebuilt", version=calendar.version),
+        audit=audit,
     )
+
+
+def open_people(settings: Settings, store: SqlStore, clock: Clock) -> tuple[People, AuditLog]:
+    """The people use case and the audit log on the store's engine (opens nothing itself)."""
+    audit = AuditLog(SqlAudit(store.engine), clock)
+    config = PeopleConfig(
+        max_failures=settings.sign_in_max_failures,
+        lockout=timedelta(minutes=settings.sign_in_lockout_minutes),
+    )
+    return People(SqlPeople(store.engine), clock, audit, config=config), audit
 
 
 async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
@@ -226,7 +246,8 @@ async def open_runtime(
         log.info("agency registry loaded", agencies=len(registry), source=source)
 
         store = await stack.enter_async_context(open_store(settings, create=create))
-        calendar = await open_calendar(settings, store, clock)
+        people, audit = open_people(settings, store, clock)
+        calendar = await open_calendar(settings, store, clock, audit)
         if settings.calendar_refresh_seconds > 0:
             refresh = asyncio.create_task(
                 _refresh_calendar(calendar, settings.calendar_refresh_seconds),
@@ -293,8 +314,12 @@ async def open_runtime(
             bus=bus,
             exchange=exchange,
             clock=clock,
-            registry_admin=RegistryAdmin(registry, clock, lambda r: save_registry(settings, r)),
+            registry_admin=RegistryAdmin(
+                registry, clock, lambda r: save_registry(settings, r), audit
+            ),
             calendar=calendar,
+            people=people,
+            audit=audit,
             relay=relay,
             notifier=notifier,
         )

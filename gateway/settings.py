@@ -184,6 +184,15 @@ class Settings(BaseSettings):
         description="Seconds between checks for override rows changed by another process; "
         "0 turns the check off.",
     )
+    sign_in_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failed sign-ins in a row that lock a username (console, CLI).",
+    )
+    sign_in_lockout_minutes: float = Field(
+        default=15.0, gt=0, description="Minutes a username stays locked after them."
+    )
     # --- the operator console (gateway/console, docs/console.md)
     console_session_minutes: float = Field(
         default=480.0, gt=0, description="How long a console sign-in lasts, in minutes."

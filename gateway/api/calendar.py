@@ -2,8 +2,11 @@
 
 - ``GET /legal-time?at=...`` and ``GET /days?from=...&to=...`` answer anyone, like
   ``/api/v1/agencies`` (the calendar is public knowledge);
-- ``GET|POST /overrides`` and ``DELETE /overrides/{date}`` need an admin system's bearer token
-  (``systems add --admin``): ``AUTH_FORBIDDEN`` (403) for the others.
+- ``GET|POST /overrides`` and ``DELETE /overrides/{date}`` need the personal token of a person
+  whose role has ``MANAGE_CALENDAR`` (operators, admins; ``AUTH_ROLE`` 403 for auditors) or, as
+  before people existed, an admin system's bearer token (``systems add --admin``;
+  ``AUTH_FORBIDDEN`` 403 for other systems). Admin systems keep working so that the scripts
+  written for them do not break; a person's token is the way forward (docs/console.md).
 
 A change of the rows rebuilds the calendar at once (a new ``calendar_version``); stored legal
 times keep theirs until ``python -m gateway calendar recompute --from DATE``.
@@ -11,21 +14,26 @@ times keep theirs until ``python -m gateway calendar recompute --from DATE``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
 from business_calendar.calendar import CalendarError, Day
 from business_calendar.sessions import SUPPORTED_YEARS
-from gateway.api.dependencies import CallerDep, RuntimeDep
+from gateway.api.actor import bearer_token, personal_bearer
+from gateway.api.dependencies import RuntimeDep, bearer_scheme
 from gateway.api.errors import ERROR_RESPONSES
 from gateway.api.native.views import AUTH_RESPONSES
+from gateway.core.actors import Actor
 from gateway.core.calendar_admin import checked_override, require_calendar_admin
 from gateway.core.clock import VN_TZ
-from gateway.core.errors import BadRequest
+from gateway.core.errors import AuthError, BadRequest
 from gateway.core.legal import StoredOverride
 from gateway.core.model import System
+from gateway.core.people import is_personal_token
 from schemas.calendar import (
     CalendarDay,
     CalendarDays,
@@ -141,16 +149,56 @@ def _row(stored: StoredOverride) -> OverrideRow:
     )
 
 
-_ADMIN = {**AUTH_RESPONSES, 403: {"model": ErrorBody, "description": "AUTH_FORBIDDEN: not admin."}}
+_ADMIN = {
+    **AUTH_RESPONSES,
+    403: {
+        "model": ErrorBody,
+        "description": "AUTH_ROLE: a person without MANAGE_CALENDAR; AUTH_FORBIDDEN: a system "
+        "without the admin grant.",
+    },
+}
 
 
-async def _admin(caller: CallerDep) -> System:
-    """The calling system if it has the admin grant (checked before the body is read)."""
+@dataclass(frozen=True)
+class OverrideCaller:
+    """Who changes the rows: a person (personal token) or an admin system (its token)."""
+
+    system: System | None
+    person: Actor | None
+
+    @property
+    def author(self) -> str:
+        """What the row records as its author."""
+        if self.person is not None:
+            return self.person.username
+        return self.system.system_id if self.system is not None else "cli"
+
+
+async def _admin(
+    request: Request,
+    runtime: RuntimeDep,
+    person: Annotated[HTTPAuthorizationCredentials | None, Depends(personal_bearer)],
+    system: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> OverrideCaller:
+    """The caller if allowed to change the rows (checked before the body is read): a person's
+    token (``gwp_``) with ``MANAGE_CALENDAR``, or an admin system's token."""
+    token = bearer_token(request, person or system)
+    if token is None:
+        raise AuthError(
+            "send a personal token (or an admin system's) as 'Authorization: Bearer <token>'",
+            code="AUTH_TOKEN_MISSING",
+            field="Authorization",
+        )
+    if is_personal_token(token):
+        actor = await runtime.people.actor_for_token(token)
+        require_calendar_admin(None, actor)
+        return OverrideCaller(None, actor)
+    caller = await runtime.exchange.by_token(token)
     require_calendar_admin(caller)
-    return caller
+    return OverrideCaller(caller, None)
 
 
-AdminDep = Annotated[System, Depends(_admin)]
+AdminDep = Annotated[OverrideCaller, Depends(_admin)]
 DatePath = Annotated[date, Path(description="The day of the row (ISO date).")]
 
 
@@ -161,12 +209,13 @@ DatePath = Annotated[date, Path(description="The day of the row (ISO date).")]
     responses=_ADMIN,
 )
 async def list_overrides(runtime: RuntimeDep, caller: AdminDep) -> list[OverrideRow]:
-    """The days off and make-up days operators added (admin systems only), by date.
+    """The days off and make-up days operators added, by date (a person with MANAGE_CALENDAR,
+    or an admin system).
 
     They win over the override table the node started with (shipped or
     `GATEWAY_CALENDAR_FILE`), which `/days` shows merged.
     """
-    return [_row(row) for row in await runtime.calendar.list(caller)]
+    return [_row(row) for row in await runtime.calendar.list(caller.system, by=caller.person)]
 
 
 @router.post(
@@ -183,14 +232,15 @@ async def list_overrides(runtime: RuntimeDep, caller: AdminDep) -> list[Override
 async def add_override(
     runtime: RuntimeDep, caller: AdminDep, body: OverrideRequest
 ) -> OverrideChange:
-    """Add a day off or make-up working day from a published notice (admin systems only).
+    """Add a day off or make-up working day from a published notice (a person with
+    MANAGE_CALENDAR, or an admin system).
 
     The node's calendar is rebuilt at once; stored legal times are not rewritten (see `note`).
     """
     row = checked_override(
         body.date, body.kind.value, body.name, body.source, body.confidence.value
     )
-    stored = await runtime.calendar.add(caller, row, caller.system_id)
+    stored = await runtime.calendar.add(caller.system, row, caller.author, by=caller.person)
     return OverrideChange(override=_row(stored), calendar_version=runtime.calendar.legal.version)
 
 
@@ -204,6 +254,7 @@ async def add_override(
     },
 )
 async def remove_override(runtime: RuntimeDep, caller: AdminDep, day: DatePath) -> OverrideChange:
-    """Remove an operator's row (admin systems only); the calendar is rebuilt at once."""
-    removed = await runtime.calendar.remove(caller, day)
+    """Remove an operator's row (a person with MANAGE_CALENDAR, or an admin system); the
+    calendar is rebuilt at once."""
+    removed = await runtime.calendar.remove(caller.system, day, by=caller.person)
     return OverrideChange(override=_row(removed), calendar_version=runtime.calendar.legal.version)

@@ -83,6 +83,20 @@ _ROWS: dict[str, Code] = {
     ),
     "AUTH_REQUIRED": Code("no person is signed in (admin API, console)", 401, "15"),
     "AUTH_ROLE": Code("the signed-in person's role does not allow the action", 403, "15"),
+    # --- people: sign-in and users (gateway/core/people.py)
+    "AUTH_PASSWORD": Code(
+        "wrong username or password (counted for the lock-out)", 401, "15", "password"
+    ),
+    "AUTH_LOCKED": Code("too many failed sign-ins: the username is locked for a while", 429, "15"),
+    "AUTH_USER_DISABLED": Code(
+        "the user is disabled (sign-in or personal token)", 401, "15", "password or Authorization"
+    ),
+    "USER_NAME_INVALID": Code("a username is malformed", 422, "25", "username"),
+    "USER_ROLE_INVALID": Code("a role is not operator, auditor or admin", 422, "25", "role"),
+    "USER_PASSWORD_WEAK": Code("a chosen password is too short or too long", 422, "25", "password"),
+    "USER_EXISTS": Code("a user with that name already exists", 409, "25", "username"),
+    "USER_UNKNOWN": Code("no user has that name", 404, "24", "username"),
+    "USER_LAST_ADMIN": Code("the last enabled admin cannot be disabled", 409, "25", "username"),
     "SENDER_NOT_GRANTED": Code(
         "the sender is not registered for the calling system", 403, "19", "from or From/OrganId"
     ),

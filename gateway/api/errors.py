@@ -189,7 +189,7 @@ async def _exchange_error(request: Request, exc: ExchangeError) -> JSONResponse:
     headers = None
     if status == 401:
         # RFC 6750 §3: a missing credential gets the bare challenge, a bad one names the error.
-        missing = exc.code == "AUTH_TOKEN_MISSING"
+        missing = exc.code in ("AUTH_TOKEN_MISSING", "AUTH_REQUIRED")
         headers = {"WWW-Authenticate": "Bearer" if missing else 'Bearer error="invalid_token"'}
     return error_response(
         status,

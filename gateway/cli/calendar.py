@@ -275,7 +275,7 @@ def _with_calendar(action: Callable[[Any, Any], Awaitable[None]]) -> None:
     from business_calendar.calendar import CalendarError
     from gateway.core.clock import SystemClock
     from gateway.logging import configure_logging
-    from gateway.runtime import open_calendar, open_store
+    from gateway.runtime import open_calendar, open_people, open_store
 
     settings = store_settings()
     # stdout carries the command's answer; only warnings and errors are logged (stderr).
@@ -283,8 +283,10 @@ def _with_calendar(action: Callable[[Any, Any], Awaitable[None]]) -> None:
 
     async def run() -> None:
         async with open_store(settings, create=False) as store:
+            clock = SystemClock()
+            _, audit = open_people(settings, store, clock)  # changes audited as `cli`
             try:
-                admin = await open_calendar(settings, store, SystemClock())
+                admin = await open_calendar(settings, store, clock, audit)
             except CalendarError as error:
                 exit_with(str(error), EXIT_CONFIG)
             await action(admin, store)

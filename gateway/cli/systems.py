@@ -2,7 +2,8 @@
 systems and their grants, on the configured store (which these commands never create).
 
 A secret or token generated here is printed once, in the JSON and in the table alike (the node
-keeps the secret encrypted and only the token's hash).
+keeps the secret encrypted and only the token's hash). Every change is appended to the audit log,
+by ``cli`` or, with ``--as USERNAME``, by that person once signed in (gateway/cli/actor.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gateway.cli.actor import AsOption
 from gateway.cli.context import run_store_command, store_settings
 from gateway.cli.output import OutputOption, columns, emit, record_lines
 from gateway.settings import Settings
@@ -22,27 +24,44 @@ SystemArgument = Annotated[str, typer.Argument(help="The systemid the SDK sends.
 AgencyOption = Annotated[
     list[str], typer.Option("--agency", help="Agency code or subtree (repeatable).")
 ]
+#: ``--agency`` where it may be left out: an admin system needs no grant, ``grant --admin`` none.
+OptionalAgencyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agency",
+        help="Agency code or subtree (repeatable): what the system sends as and receives for. "
+        "An --admin system that only calls registerAgency/deleteAgency needs none.",
+    ),
+]
 #: Columns of ``systems list`` as a table (``created_at`` and ``description`` in the JSON).
 LIST_COLUMNS = ("system_id", "enabled", "admin", "node_link", "grants")
 
 
-def _with_admin(settings: Settings, action: Callable[[Any], Awaitable[None]]) -> None:
-    """Run ``action(admin)`` against the configured store (which it never creates)."""
+def _with_admin(
+    settings: Settings, action: Callable[[Any, Any], Awaitable[None]], acting: str | None = None
+) -> None:
+    """Run ``action(admin, by)`` against the configured store (which it never creates): ``by``
+    is the person ``acting`` once signed in, or None (``cli``), whom the audit log names."""
+    from gateway.cli.actor import resolve_actor
     from gateway.core.clock import SystemClock
     from gateway.core.secrets import SecretBox
     from gateway.core.systems import SystemAdmin
     from gateway.directory import load_registry
-    from gateway.runtime import open_store
+    from gateway.runtime import open_people, open_store
 
     async def run() -> None:
         async with open_store(settings, create=False) as store:
+            clock = SystemClock()
+            people, audit = open_people(settings, store, clock)
+            by = None if acting is None else await resolve_actor(people, acting)
             admin = SystemAdmin(
                 store,
                 SecretBox(settings.secret_key.get_secret_value()),
                 load_registry(settings),
-                SystemClock(),
+                clock,
+                audit,
             )
-            await action(admin)
+            await action(admin, by)
 
     run_store_command(run)
 
@@ -76,11 +95,13 @@ def _emit_system(record: dict[str, Any], output: bool | None) -> None:
 @app.command("add")
 def add(
     system_id: SystemArgument,
-    agency: AgencyOption,
+    agency: OptionalAgencyOption = None,
     secret: Annotated[
         str | None, typer.Option(help="The VXP secret; generated and printed once when omitted.")
     ] = None,
-    admin: Annotated[bool, typer.Option(help="May call registerAgency/deleteAgency.")] = False,
+    admin: Annotated[
+        bool, typer.Option(help="May call registerAgency/deleteAgency (no routing grant).")
+    ] = False,
     description: Annotated[str, typer.Option(help="Free text for operators.")] = "",
     node_link: Annotated[
         bool,
@@ -90,19 +111,21 @@ def add(
             "reportDelivery, nextDocId and failCode (docs/axes.md).",
         ),
     ] = False,
+    acting: AsOption = None,
     output: OutputOption = None,
 ) -> None:
     """Register a connected system; prints its secret (when generated) and API token once."""
     settings = store_settings()
 
-    async def action(admin_: Any) -> None:
+    async def action(admin_: Any, by: Any) -> None:
         done = await admin_.add(
             system_id,
-            agency,
+            agency or [],
             secret=secret,
             admin=admin,
             description=description,
             node_link=node_link,
+            by=by,
         )
         out = system_json(done.system)
         if secret is None:
@@ -110,7 +133,7 @@ def add(
         out["token"] = done.token
         _emit_system(out, output)
 
-    _with_admin(settings, action)
+    _with_admin(settings, action, acting)
 
 
 @app.command("list")
@@ -118,7 +141,7 @@ def list_(output: OutputOption = None) -> None:
     """List the connected systems (never their secrets)."""
     settings = store_settings()
 
-    async def action(admin_: Any) -> None:
+    async def action(admin_: Any, by: Any) -> None:
         systems = [system_json(s) for s in await admin_.list()]
         emit(systems, output, lambda rows: columns(rows, LIST_COLUMNS))
 
@@ -130,15 +153,25 @@ async def _show(pending: Awaitable[Any], output: bool | None) -> None:
 
 
 @app.command("disable")
-def disable(system_id: SystemArgument, output: OutputOption = None) -> None:
+def disable(
+    system_id: SystemArgument, acting: AsOption = None, output: OutputOption = None
+) -> None:
     """Disable a system: its calls fail authentication until enabled again."""
-    _with_admin(store_settings(), lambda a: _show(a.set_enabled(system_id, False), output))
+    _with_admin(
+        store_settings(),
+        lambda a, by: _show(a.set_enabled(system_id, False, by=by), output),
+        acting,
+    )
 
 
 @app.command("enable")
-def enable(system_id: SystemArgument, output: OutputOption = None) -> None:
+def enable(system_id: SystemArgument, acting: AsOption = None, output: OutputOption = None) -> None:
     """Enable a disabled system."""
-    _with_admin(store_settings(), lambda a: _show(a.set_enabled(system_id, True), output))
+    _with_admin(
+        store_settings(),
+        lambda a, by: _show(a.set_enabled(system_id, True, by=by), output),
+        acting,
+    )
 
 
 @app.command("rotate-secret")
@@ -147,39 +180,42 @@ def rotate_secret(
     secret: Annotated[
         str | None, typer.Option(help="The new secret; generated when omitted.")
     ] = None,
+    acting: AsOption = None,
     output: OutputOption = None,
 ) -> None:
     """Replace a system's VXP secret; prints the system with the generated secret once (like
     `add`)."""
     settings = store_settings()
 
-    async def action(admin_: Any) -> None:
-        new = await admin_.rotate_secret(system_id, secret)
+    async def action(admin_: Any, by: Any) -> None:
+        new = await admin_.rotate_secret(system_id, secret, by=by)
         out = system_json(await admin_.store.get_system(system_id))
         if secret is None:
             out["secret"] = new
         _emit_system(out, output)
 
-    _with_admin(settings, action)
+    _with_admin(settings, action, acting)
 
 
 @app.command("rotate-token")
-def rotate_token(system_id: SystemArgument, output: OutputOption = None) -> None:
+def rotate_token(
+    system_id: SystemArgument, acting: AsOption = None, output: OutputOption = None
+) -> None:
     """Issue a new native-API bearer token; prints the system with its token once."""
 
-    async def action(admin_: Any) -> None:
-        token = await admin_.rotate_token(system_id)
+    async def action(admin_: Any, by: Any) -> None:
+        token = await admin_.rotate_token(system_id, by=by)
         out = system_json(await admin_.store.get_system(system_id))
         out["token"] = token
         _emit_system(out, output)
 
-    _with_admin(store_settings(), action)
+    _with_admin(store_settings(), action, acting)
 
 
 @app.command("grant")
 def grant(
     system_id: SystemArgument,
-    agency: AgencyOption,
+    agency: OptionalAgencyOption = None,
     revoke: Annotated[bool, typer.Option(help="Remove these grants instead.")] = False,
     replace: Annotated[bool, typer.Option(help="Set exactly these grants.")] = False,
     admin: Annotated[
@@ -189,16 +225,17 @@ def grant(
         bool | None,
         typer.Option("--node-link/--no-node-link", help="Mark or unmark as another axis node."),
     ] = None,
+    acting: AsOption = None,
     output: OutputOption = None,
 ) -> None:
-    """Add, remove or set the agency codes a system may act for."""
+    """Add, remove or set the agency codes a system may act for (and receives for)."""
 
-    async def action(admin_: Any) -> None:
-        await admin_.grant(system_id, agency, revoke=revoke, replace=replace)
+    async def action(admin_: Any, by: Any) -> None:
+        await admin_.grant(system_id, agency or [], revoke=revoke, replace=replace, by=by)
         if admin is not None:
-            await admin_.set_admin(system_id, admin)
+            await admin_.set_admin(system_id, admin, by=by)
         if node_link is not None:
-            await admin_.set_node_link(system_id, node_link)
+            await admin_.set_node_link(system_id, node_link, by=by)
         await _show(admin_.store.get_system(system_id), output)
 
-    _with_admin(store_settings(), action)
+    _with_admin(store_settings(), action, acting)

@@ -7,6 +7,9 @@ bundled one when no ``GATEWAY_REGISTRY_FILE`` is set, so changes survive restart
 *closes* the agency (without successor) instead of erasing it: its history stays, traffic to it is
 refused with ``RECIPIENT_CLOSED`` and ``getSynchronizeUnit`` lists it as deleted.
 
+Each change is appended to the audit log (``registry_changed``, actor ``system:<id>``, the
+agency before and after).
+
 The request body of ``registerAgency`` is the caller's text verbatim; the official example's is
 malformed JSON (``"mail":cc""``), so it is read leniently: JSON first, then ``"key":"value"`` pairs.
 """
@@ -18,6 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from gateway.core.actors import Action, AuditRecord, AuditSink, NullAudit
 from gateway.core.clock import VN_TZ, Clock
 from gateway.core.errors import BadRequest
 from gateway.core.model import System
@@ -44,16 +48,37 @@ def read_agency_body(text: str) -> dict[str, str]:
 class RegistryAdmin:
     """Applies registry changes of admin systems to the live registry and saves it."""
 
-    def __init__(self, registry: Registry, clock: Clock, save: Callable[[Registry], None]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        clock: Clock,
+        save: Callable[[Registry], None],
+        audit: AuditSink | None = None,
+    ) -> None:
         self.registry = registry
         self.clock = clock
         self.save = save
+        self.audit: AuditSink = audit or NullAudit()
+
+    async def _record(
+        self, caller: System, call: str, agency: Agency, before: Agency | None
+    ) -> None:
+        await self.audit.append(
+            AuditRecord(
+                actor=f"system:{caller.system_id}",
+                action=Action.REGISTRY_CHANGED,
+                target=f"agency:{agency.primary}",
+                before=None if before is None else before.to_dict(),
+                after=agency.to_dict(),
+                extra={"call": call},
+            )
+        )
 
     @staticmethod
     def _require_admin(caller: System) -> None:
         require_admin(caller, "change the agency registry", "systemid")
 
-    def register(self, caller: System, body: str) -> Agency:
+    async def register(self, caller: System, body: str) -> Agency:
         """Add the agency a ``registerAgency`` body describes."""
         self._require_admin(caller)
         fields = read_agency_body(body)
@@ -74,13 +99,16 @@ class RegistryAdmin:
         )
         added = self.registry.add(agency, on=self.clock.now().astimezone(VN_TZ).date())
         self.save(self.registry)
+        await self._record(caller, "registerAgency", added, None)
         return added
 
-    def delete(self, caller: System, code: str) -> Agency:
+    async def delete(self, caller: System, code: str) -> Agency:
         """Close an agency (without successor)."""
         self._require_admin(caller)
         if not code.strip():
             raise BadRequest("AgencyCode is required", field="AgencyCode")
+        before = self.registry.get(code.strip())
         closed = self.registry.close(code.strip(), None, self.clock.now().astimezone(VN_TZ).date())
         self.save(self.registry)
+        await self._record(caller, "deleteAgency", closed, before)
         return closed

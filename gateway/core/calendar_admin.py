@@ -7,8 +7,11 @@ processes (another ``serve``, a ``worker``, or a node while the CLI changed the 
 within ``GATEWAY_CALENDAR_REFRESH_SECONDS`` (:meth:`CalendarAdmin.reload`). Stored legal times are
 not rewritten: ``calendar recompute --from DATE`` does that on request.
 
-Only admin systems may change the rows through the API (``AUTH_FORBIDDEN`` otherwise); the CLI
-is an operator (``caller`` None).
+Through the API, a person whose role has ``MANAGE_CALENDAR`` (``by``, from a personal token) or,
+for compatibility with the scripts written before people existed, an admin system (``caller``;
+``AUTH_FORBIDDEN`` for the others) may change the rows; the CLI (neither) is an operator. Every
+added or removed row is appended to the audit log (``calendar_override``), naming the person, the
+system (``system:<id>``) or ``cli``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ from typing import Protocol
 from business_calendar.calendar import BusinessCalendar, Override, OverrideKind
 from business_calendar.sessions import SUPPORTED_YEARS
 from business_calendar.table import CONFIDENCES
+from gateway.core.actors import (
+    Action,
+    Actor,
+    AuditRecord,
+    AuditSink,
+    Capability,
+    Channel,
+    NullAudit,
+    require,
+)
 from gateway.core.clock import Clock
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.legal import LegalTime, StoredOverride
@@ -48,9 +61,18 @@ class OverrideStore(Protocol):
         ...
 
 
-def require_calendar_admin(caller: System | None) -> None:
-    """Refuse a system without the admin grant (``AUTH_FORBIDDEN``); None is an operator."""
+def require_calendar_admin(caller: System | None, by: Actor | None = None) -> None:
+    """Refuse a person without ``MANAGE_CALENDAR`` (``AUTH_ROLE``) or a system without the admin
+    grant (``AUTH_FORBIDDEN``); neither is the CLI, an operator."""
+    if by is not None:
+        require(by, Capability.MANAGE_CALENDAR, "Authorization")
+        return
     require_admin(caller, "manage the calendar overrides", "Authorization")
+
+
+def _override_json(stored: StoredOverride) -> dict[str, str]:
+    o = stored.override
+    return {"kind": o.kind.value, "name": o.name, "source": o.source, "confidence": o.confidence}
 
 
 def checked_override(
@@ -104,34 +126,73 @@ class CalendarAdmin:
         clock: Clock,
         *,
         on_change: Callable[[BusinessCalendar], None] | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.store = store
         self.legal = legal
         self.clock = clock
         self._on_change = on_change
         self._lock = asyncio.Lock()
+        self.audit: AuditSink = audit or NullAudit()
 
-    async def list(self, caller: System | None = None) -> list[StoredOverride]:
+    async def _record(
+        self,
+        caller: System | None,
+        by: Actor | None,
+        day: date,
+        *,
+        before: StoredOverride | None = None,
+        after: StoredOverride | None = None,
+    ) -> None:
+        if by is not None:
+            actor, channel = by.username, by.channel
+        elif caller is not None:
+            actor, channel = f"system:{caller.system_id}", None
+        else:
+            actor, channel = "cli", Channel.CLI
+        row = after or before
+        await self.audit.append(
+            AuditRecord(
+                actor=actor,
+                action=Action.CALENDAR_OVERRIDE,
+                target=f"calendar:{day.isoformat()}",
+                reason=row.override.source if row is not None else None,
+                before=None if before is None else _override_json(before),
+                after=None if after is None else _override_json(after),
+                channel=channel,
+                extra={"change": "added" if after is not None else "removed"},
+            )
+        )
+
+    async def list(
+        self, caller: System | None = None, *, by: Actor | None = None
+    ) -> list[StoredOverride]:
         """The stored rows, by date."""
-        require_calendar_admin(caller)
+        require_calendar_admin(caller, by)
         return await self.store.calendar_overrides()
 
-    async def add(self, caller: System | None, row: Override, actor: str) -> StoredOverride:
+    async def add(
+        self, caller: System | None, row: Override, actor: str, *, by: Actor | None = None
+    ) -> StoredOverride:
         """Store an operator's row and rebuild the calendar; ``actor`` is recorded as its author."""
-        require_calendar_admin(caller)
+        require_calendar_admin(caller, by)
         stored = StoredOverride(row, self.clock.now(), actor[:100])
         await self.store.add_calendar_override(stored)
+        await self._record(caller, by, row.day, after=stored)
         await self.reload()
         return stored
 
-    async def remove(self, caller: System | None, day: date) -> StoredOverride:
+    async def remove(
+        self, caller: System | None, day: date, *, by: Actor | None = None
+    ) -> StoredOverride:
         """Delete the row of ``day`` and rebuild the calendar."""
-        require_calendar_admin(caller)
+        require_calendar_admin(caller, by)
         removed = await self.store.remove_calendar_override(day)
         if removed is None:
             raise NotFound(
                 f"no operator override on {day}", code="CALENDAR_OVERRIDE_UNKNOWN", field="date"
             )
+        await self._record(caller, by, day, before=removed)
         await self.reload()
         return removed
 

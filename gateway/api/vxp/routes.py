@@ -310,7 +310,7 @@ async def get_synchronize_unit(runtime: Runtime, call: VxpCall, request: Request
 async def register_agency(runtime: Runtime, call: VxpCall, request: Request) -> Response:
     """``registerAgency``: body = the caller's agency description, admin systems only (§5.9)."""
     body = (await read_body(request, 64 * 1024)).decode("utf-8", "replace")
-    agency = runtime.registry_admin.register(call.system, body)
+    agency = await runtime.registry_admin.register(call.system, body)
     return ok(desc=f"Registered {agency.primary}")
 
 
@@ -319,7 +319,7 @@ async def delete_agency(runtime: Runtime, call: VxpCall, request: Request) -> Re
     code = call.get("AgencyCode")
     if code is None:
         raise BadRequest("AgencyCode is required", field="AgencyCode")
-    agency = runtime.registry_admin.delete(call.system, code)
+    agency = await runtime.registry_admin.delete(call.system, code)
     return ok(desc=f"Closed {agency.primary}")
 
 
