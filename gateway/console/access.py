@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
 
@@ -66,11 +65,8 @@ async def person(runtime: Runtime, username: str | None) -> Actor | None:
     """The enabled person of that name with their current role, or None."""
     if not username:
         return None
-    people: Any = getattr(runtime, "people", None)
-    if people is None:
-        return None
     try:
-        user = await people.get(username)
+        user = await runtime.people.get(username)
     except NotFound:
         return None
     if not user.enabled:

@@ -3,14 +3,14 @@ holidays, make-up days), every named day with the notice it comes from, and the 
 override rows (add one with its source, remove one).
 
 Rows go through :class:`gateway.core.calendar_admin.CalendarAdmin` (the same use case as the CLI
-and the API): the calendar is rebuilt at once. Each change is audited (``calendar_override``).
-Seeing needs ``READ_STATS``; changing ``MANAGE_CALENDAR``.
+and the API): the calendar is rebuilt at once. The use case audits each change
+(``calendar_override``). Seeing needs ``READ_STATS``; changing ``MANAGE_CALENDAR``.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import RedirectResponse
@@ -19,7 +19,7 @@ from business_calendar.model import CalendarError, Day
 from gateway.console.access import Posted, Visit, reader, writer
 from gateway.console.errors import ConsoleRoute
 from gateway.console.pages import render
-from gateway.core.actors import Action, AuditRecord, Capability, Channel
+from gateway.core.actors import Capability
 from gateway.core.calendar_admin import checked_override
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import BadRequest
@@ -87,21 +87,6 @@ async def calendar_page(
     )
 
 
-async def _audit(posted: Posted, day: date, **values: Any) -> None:
-    audit: Any = getattr(posted.visit.runtime, "audit", None)
-    if audit is not None:
-        await audit.append(
-            AuditRecord(
-                actor=posted.actor.username,
-                action=Action.CALENDAR_OVERRIDE,
-                target=f"calendar:{day.isoformat()}",
-                before=values.get("before"),
-                after=values.get("after"),
-                channel=Channel.CONSOLE,
-            )
-        )
-
-
 def _day(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
@@ -116,12 +101,7 @@ async def add_override(
     """Add an override row (a day off or a make-up working day) with its source."""
     day = _day(posted.get("date"))
     row = checked_override(day, posted.get("kind"), posted.get("name"), posted.get("source"))
-    await posted.visit.runtime.calendar.add(None, row, posted.actor.username)
-    await _audit(
-        posted,
-        day,
-        after={"kind": row.kind.value, "name": row.name, "source": row.source},
-    )
+    await posted.visit.runtime.calendar.add(None, row, posted.actor.username, by=posted.actor)
     return RedirectResponse(f"/console/calendar?month={day:%Y-%m}", status_code=303)
 
 
@@ -131,14 +111,5 @@ async def remove_override(
 ) -> Response:
     """Remove an operator's override row."""
     which = _day(day)
-    removed = await posted.visit.runtime.calendar.remove(None, which)
-    await _audit(
-        posted,
-        which,
-        before={
-            "kind": removed.override.kind.value,
-            "name": removed.override.name,
-            "source": removed.override.source,
-        },
-    )
+    await posted.visit.runtime.calendar.remove(None, which, by=posted.actor)
     return RedirectResponse(f"/console/calendar?month={which:%Y-%m}", status_code=303)

@@ -3,13 +3,14 @@ agency, close one (optionally into a successor, from a date).
 
 Changes apply to the node's live registry and are saved to its data directory, as the VXP
 ``registerAgency``/``deleteAgency`` calls do (:class:`gateway.core.agencies.RegistryAdmin`), and
-are audited (``registry_changed``). Seeing needs ``READ_STATS``; changing ``MANAGE_REGISTRY``.
+the use case audits them (``registry_changed``). Seeing needs ``READ_STATS``; changing
+``MANAGE_REGISTRY``.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse
 from gateway.console.access import Posted, Visit, reader, writer
 from gateway.console.errors import ConsoleRoute
 from gateway.console.pages import render
-from gateway.core.actors import Action, AuditRecord, Capability, Channel
+from gateway.core.actors import Capability
 from gateway.core.clock import VN_TZ
 from gateway.core.errors import BadRequest, NotFound
 from identifiers import Agency, AgencyCode
@@ -68,27 +69,6 @@ async def agency_page(
     )
 
 
-async def _audit(posted: Posted, code: str, **values: Any) -> None:
-    audit: Any = getattr(posted.visit.runtime, "audit", None)
-    if audit is not None:
-        await audit.append(
-            AuditRecord(
-                actor=posted.actor.username,
-                action=Action.REGISTRY_CHANGED,
-                target=f"agency:{code}",
-                reason=posted.get("reason") or None,
-                before=values.get("before"),
-                after=values.get("after"),
-                channel=Channel.CONSOLE,
-            )
-        )
-
-
-def _save(posted: Posted) -> None:
-    admin = posted.visit.runtime.registry_admin
-    admin.save(admin.registry)
-
-
 @router.post("/registry")
 async def add_agency(
     posted: Annotated[Posted, Depends(writer(Capability.MANAGE_REGISTRY))],
@@ -106,10 +86,8 @@ async def add_agency(
         email=posted.get("email") or None,
         phone=posted.get("phone") or None,
     )
-    runtime = posted.visit.runtime
-    added = runtime.registry.add(agency, on=runtime.clock.now().astimezone(VN_TZ).date())
-    _save(posted)
-    await _audit(posted, added.primary, after={"name": added.name, "status": "active"})
+    admin = posted.visit.runtime.registry_admin
+    added = await admin.add_agency(posted.actor, agency, posted.get("reason") or None)
     return RedirectResponse(f"/console/registry/{quote(added.primary, safe='')}", status_code=303)
 
 
@@ -118,23 +96,13 @@ async def close_agency(
     code: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_REGISTRY))]
 ) -> Response:
     """Close an agency, into ``successor`` when given, as of ``effective`` (default today)."""
-    runtime = posted.visit.runtime
     successor = posted.get("successor") or None
     raw_day = posted.get("effective")
     try:
         effective = date.fromisoformat(raw_day) if raw_day else None
     except ValueError:
         raise BadRequest(f"{raw_day!r} is not a date", field="effective") from None
-    if successor is not None and runtime.registry.get(successor) is None:
-        raise NotFound(f"no agency {successor!r}", code="AGENCY_UNKNOWN", field="successor")
-    closed = runtime.registry.close(
-        code, successor, effective or runtime.clock.now().astimezone(VN_TZ).date()
-    )
-    _save(posted)
-    await _audit(
-        posted,
-        closed.primary,
-        before={"status": "active"},
-        after={"status": "closed", "successor": closed.successor, "on": str(closed.closed_on)},
+    closed = await posted.visit.runtime.registry_admin.close_agency(
+        posted.actor, code, successor, effective, posted.get("reason") or None
     )
     return RedirectResponse(f"/console/registry/{quote(closed.primary, safe='')}", status_code=303)

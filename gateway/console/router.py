@@ -12,7 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
-from gateway.console import calendar, overview, registry, signin, systems
+from gateway.console import audit, calendar, overview, registry, signin, systems, users
 from gateway.console.errors import ConsoleRoute, error_page
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -26,7 +26,7 @@ def _assets() -> dict[str, Path]:
 def build_console_router() -> APIRouter:
     """Every console route (pages, forms, assets), none in the OpenAPI document."""
     router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
-    for module in (signin, overview, systems, registry, calendar):
+    for module in (signin, overview, systems, registry, calendar, users, audit):
         router.include_router(module.router)
     assets = _assets()
 

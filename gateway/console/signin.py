@@ -9,7 +9,7 @@ token), audited, and clears the cookie.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
@@ -53,14 +53,11 @@ async def login(request: Request, found: Annotated[Visit, Depends(visit)]) -> Re
     if found.fresh:  # no session, hence no token the form could carry
         raise NotAllowed("the sign-in form has no session", code="CSRF_INVALID", field="csrf")
     check_csrf(found.session, form)
-    people: Any = getattr(found.runtime, "people", None)
-    if people is None:
-        return render(
-            found, "login.html", 503, next=target, error="login.unavailable", detail=None, bye=0
-        )
     username = form.get("username", "")[:200]
     try:
-        actor = await people.authenticate(username, form.get("password", ""), Channel.CONSOLE)
+        actor = await found.runtime.people.authenticate(
+            username, form.get("password", ""), Channel.CONSOLE
+        )
     except AuthError as exc:
         status = http_status(exc.code, default=401)
         detail = exc.message if exc.code == "AUTH_LOCKED" else None
@@ -84,9 +81,8 @@ async def logout(request: Request, found: Annotated[Visit, Depends(visit)]) -> R
     """End the session (audited when someone was signed in)."""
     form = await read_form(request)
     check_csrf(found.session, form)
-    audit: Any = getattr(found.runtime, "audit", None)
-    if found.actor is not None and audit is not None:
-        await audit.append(
+    if found.actor is not None:
+        await found.runtime.audit.append(
             AuditRecord(
                 actor=found.actor.username,
                 action=Action.SIGN_OUT,

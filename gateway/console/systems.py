@@ -2,13 +2,13 @@
 disable it, rotate its secret (shown once), add or revoke grants.
 
 Changes go through :class:`gateway.core.systems.SystemAdmin` (the same use case as the CLI) and
-are audited (``system_*`` actions). Seeing the page needs ``READ_STATS`` (auditors too); every
-change needs ``MANAGE_SYSTEMS``.
+the use case audits them (``system_*`` actions). Seeing the page needs ``READ_STATS`` (auditors
+too); every change needs ``MANAGE_SYSTEMS``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import RedirectResponse
@@ -17,7 +17,7 @@ from gateway.console.access import Posted, Visit, reader, writer
 from gateway.console.errors import ConsoleRoute
 from gateway.console.pages import render
 from gateway.console.readings import counter_total
-from gateway.core.actors import Action, AuditRecord, Capability, Channel
+from gateway.core.actors import Capability
 from gateway.core.model import MessageType
 from gateway.core.secrets import SecretBox
 from gateway.core.systems import SystemAdmin
@@ -30,25 +30,7 @@ router = APIRouter(route_class=ConsoleRoute)
 def system_admin(runtime: Runtime) -> SystemAdmin:
     """The systems use case on the node's store, key, registry and clock."""
     box = SecretBox(runtime.settings.secret_key.get_secret_value())
-    return SystemAdmin(runtime.store, box, runtime.registry, runtime.clock)
-
-
-async def audited(posted: Posted, action: Action, system_id: str, **values: Any) -> None:
-    """Append what the person did to the audit log (when the node keeps one)."""
-    audit: Any = getattr(posted.visit.runtime, "audit", None)
-    if audit is None:
-        return
-    await audit.append(
-        AuditRecord(
-            actor=posted.actor.username,
-            action=action,
-            target=f"system:{system_id}",
-            reason=posted.get("reason") or None,
-            before=values.get("before"),
-            after=values.get("after"),
-            channel=Channel.CONSOLE,
-        )
-    )
+    return SystemAdmin(runtime.store, box, runtime.registry, runtime.clock, runtime.audit)
 
 
 @router.get("/systems")
@@ -80,8 +62,9 @@ async def enable(
     system_id: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_SYSTEMS))]
 ) -> Response:
     """Enable a system."""
-    await system_admin(posted.visit.runtime).set_enabled(system_id, True)
-    await audited(posted, Action.SYSTEM_ENABLED, system_id, after={"enabled": True})
+    await system_admin(posted.visit.runtime).set_enabled(
+        system_id, True, by=posted.actor, reason=posted.get("reason") or None
+    )
     return RedirectResponse("/console/systems", status_code=303)
 
 
@@ -90,8 +73,9 @@ async def disable(
     system_id: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_SYSTEMS))]
 ) -> Response:
     """Disable a system (its calls fail authentication from now on)."""
-    await system_admin(posted.visit.runtime).set_enabled(system_id, False)
-    await audited(posted, Action.SYSTEM_DISABLED, system_id, after={"enabled": False})
+    await system_admin(posted.visit.runtime).set_enabled(
+        system_id, False, by=posted.actor, reason=posted.get("reason") or None
+    )
     return RedirectResponse("/console/systems", status_code=303)
 
 
@@ -100,8 +84,7 @@ async def rotate(
     system_id: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_SYSTEMS))]
 ) -> Response:
     """Replace the system's secret with a generated one, shown on this page once."""
-    secret = await system_admin(posted.visit.runtime).rotate_secret(system_id)
-    await audited(posted, Action.SYSTEM_SECRET_ROTATED, system_id)
+    secret = await system_admin(posted.visit.runtime).rotate_secret(system_id, by=posted.actor)
     return render(posted.visit, "secret.html", system_id=system_id, secret=secret)
 
 
@@ -112,14 +95,5 @@ async def grants(
     """Add or revoke agency grants (codes separated by commas or spaces)."""
     codes = [c for c in posted.get("codes").replace(",", " ").split() if c]
     revoke = posted.get("revoke") == "1"
-    admin = system_admin(posted.visit.runtime)
-    before = await posted.visit.runtime.store.get_system(system_id)
-    changed = await admin.grant(system_id, codes, revoke=revoke)
-    await audited(
-        posted,
-        Action.SYSTEM_GRANTED,
-        system_id,
-        before={"grants": list(before.grants)} if before else None,
-        after={"grants": list(changed.grants)},
-    )
+    await system_admin(posted.visit.runtime).grant(system_id, codes, revoke=revoke, by=posted.actor)
     return RedirectResponse("/console/systems", status_code=303)

@@ -7,12 +7,11 @@ acting person and audits each change; the console checks it first too.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import RedirectResponse
 
-from gateway.api.errors import ApiError
 from gateway.console.access import Posted, Visit, reader, writer
 from gateway.console.errors import ConsoleRoute
 from gateway.console.pages import render
@@ -21,20 +20,12 @@ from gateway.core.actors import Capability, Role
 router = APIRouter(route_class=ConsoleRoute)
 
 
-def people_of(found: Visit) -> Any:
-    """The node's people use case (``NOT_READY`` on a node without one)."""
-    people = getattr(found.runtime, "people", None)
-    if people is None:
-        raise ApiError(503, "NOT_READY", "this node has no user management")
-    return people
-
-
 @router.get("/users")
 async def users_page(
     found: Annotated[Visit, Depends(reader(Capability.MANAGE_USERS))],
 ) -> Response:
     """Every user, by name."""
-    users = await people_of(found).list(by=found.actor)
+    users = await found.runtime.people.list(by=found.actor)
     return render(found, "users.html", users=users, roles=list(Role))
 
 
@@ -43,7 +34,7 @@ async def add_user(
     posted: Annotated[Posted, Depends(writer(Capability.MANAGE_USERS))],
 ) -> Response:
     """Add a user with a generated password (shown once)."""
-    user, password = await people_of(posted.visit).add(
+    user, password = await posted.visit.runtime.people.add(
         posted.get("username"), posted.get("role"), by=posted.actor
     )
     return render(posted.visit, "password.html", username=user.username, password=password)
@@ -54,7 +45,7 @@ async def enable_user(
     username: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_USERS))]
 ) -> Response:
     """Enable a user."""
-    await people_of(posted.visit).set_enabled(username, True, by=posted.actor)
+    await posted.visit.runtime.people.set_enabled(username, True, by=posted.actor)
     return RedirectResponse("/console/users", status_code=303)
 
 
@@ -63,7 +54,7 @@ async def disable_user(
     username: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_USERS))]
 ) -> Response:
     """Disable a user (they can no longer sign in; their open session stops at once)."""
-    await people_of(posted.visit).set_enabled(
+    await posted.visit.runtime.people.set_enabled(
         username, False, by=posted.actor, reason=posted.get("reason") or None
     )
     return RedirectResponse("/console/users", status_code=303)
@@ -74,5 +65,5 @@ async def reset_password(
     username: str, posted: Annotated[Posted, Depends(writer(Capability.MANAGE_USERS))]
 ) -> Response:
     """Set a generated password (shown once); it also ends a lock-out."""
-    user, password = await people_of(posted.visit).set_password(username, by=posted.actor)
+    user, password = await posted.visit.runtime.people.set_password(username, by=posted.actor)
     return render(posted.visit, "password.html", username=user.username, password=password)

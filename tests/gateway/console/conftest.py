@@ -1,0 +1,93 @@
+"""Fixtures of the console's tests: a node with people of every role, signed-in HTTP clients.
+
+The node runs on the parametrised ``backend`` of the exchange scenarios (``embedded``: SQLite and
+the in-process bus; ``services``: PostgreSQL and RabbitMQ, a fresh schema and prefix per test).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.core.actors import Role
+from tests.scenarios.exchange.conftest import Node, node_settings, start_node
+
+#: (username, role, password) of the people on every console test node.
+PEOPLE = (
+    ("quantri", Role.ADMIN, "mat-khau-quan-tri-1"),
+    ("vanhanh1", Role.OPERATOR, "mat-khau-van-hanh-1"),
+    ("vanhanh2", Role.OPERATOR, "mat-khau-van-hanh-2"),
+    ("kiemtoan", Role.AUDITOR, "mat-khau-kiem-toan-1"),
+)
+PASSWORDS = {name: password for name, _, password in PEOPLE}
+BY_ROLE = {role: name for name, role, _ in reversed(PEOPLE)}
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = _CSRF.search(html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+@dataclass
+class Console:
+    """A started node with its people."""
+
+    node: Node
+
+    def client(self) -> httpx.AsyncClient:
+        """An HTTP client on the node (cookies kept, redirects not followed)."""
+        return self.node.http()
+
+    async def signed_in(self, username: str) -> tuple[httpx.AsyncClient, str]:
+        """A client signed in as ``username`` and its session's CSRF token."""
+        http = self.client()
+        page = await http.get("/console/login")
+        answer = await http.post(
+            "/console/login",
+            data={
+                "csrf": csrf_of(page.text),
+                "username": username,
+                "password": PASSWORDS[username],
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        home = await http.get("/console/")
+        assert home.status_code == 200, home.text
+        return http, csrf_of(home.text)
+
+
+async def add_people(node: Node) -> None:
+    """Create the test people (their passwords hashed by the people use case)."""
+    for name, role, password in PEOPLE:
+        await node.runtime.people.add(name, role, password=password)
+
+
+@pytest.fixture(params=["embedded", "services"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which store and bus the node runs on."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def console(backend: str, tmp_path: Path) -> AsyncIterator[Console]:
+    """A started node on the parametrised backend, with :data:`PEOPLE`."""
+    async for node in start_node(node_settings(backend, tmp_path)):
+        await add_people(node)
+        yield Console(node)
+
+
+@pytest.fixture
+async def embedded_console(tmp_path: Path) -> AsyncIterator[Console]:
+    """A started node on the embedded backend only, with :data:`PEOPLE`."""
+    async for node in start_node(node_settings("embedded", tmp_path)):
+        await add_people(node)
+        yield Console(node)
