@@ -283,12 +283,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "state.forwarded": ("Đã chuyển tiếp", "Forwarded"),
     # replay request states
     "replay.pending": ("Chờ duyệt", "Pending"),
-    "replay.approved": ("Đã duyệt", "Approved"),
+    "replay.approved": ("Đã duyệt, đang gửi lại", "Approved, running"),
     "replay.rejected": ("Đã từ chối", "Rejected"),
-    "replay.running": ("Đang gửi lại", "Running"),
-    "replay.completed": ("Hoàn tất", "Completed"),
+    "replay.expired": ("Đã hết hạn", "Expired"),
     "replay.done": ("Hoàn tất", "Completed"),
-    "replay.failed": ("Lỗi", "Failed"),
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {

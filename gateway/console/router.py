@@ -23,10 +23,15 @@ def _assets() -> dict[str, Path]:
     return {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in _MEDIA}
 
 
+#: The page modules, each with its ``router`` (paths under ``/console``).
+PAGES = (signin, overview, systems, registry, calendar, users, audit)
+PREFIX = "/console"
+
+
 def build_console_router() -> APIRouter:
     """Every console route (pages, forms, assets), none in the OpenAPI document."""
-    router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
-    for module in (signin, overview, systems, registry, calendar, users, audit):
+    router = APIRouter(prefix=PREFIX, include_in_schema=False, route_class=ConsoleRoute)
+    for module in PAGES:
         router.include_router(module.router)
     assets = _assets()
 
