@@ -32,9 +32,12 @@ from gateway.core.agencies import RegistryAdmin
 from gateway.core.audit import AuditLog
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
+from gateway.core.deliveries_admin import DeliveriesAdmin, StuckLimits
 from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
 from gateway.core.people import People, PeopleConfig
+from gateway.core.replay import ReplayConfig, Replays
+from gateway.core.routing import Routes
 from gateway.core.secrets import SecretBox
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
@@ -75,10 +78,43 @@ class Runtime:
     clock: Clock
     registry_admin: RegistryAdmin
     calendar: CalendarAdmin  # the business calendar (``calendar.legal``) and its override rows
+    deliveries_admin: DeliveriesAdmin  # the operators' node-wide view of copies
+    replays: Replays  # replay copies, replay requests (four eyes) and their background runs
     people: People  # users, sign-in, personal tokens (gateway/core/people.py)
     audit: AuditLog  # the hash-chained audit log, the node's AuditSink (gateway/core/audit.py)
     relay: OutboxRelay | None = None
     notifier: Notifier | None = None  # when this process runs the workers
+
+
+def admin_use_cases(
+    settings: Settings,
+    store: SqlStore,
+    registry: Registry,
+    clock: Clock,
+    legal: LegalTime,
+    audit: AuditSink,
+    relay: OutboxRelay | None,
+    limits: Limits,
+) -> tuple[DeliveriesAdmin, Replays]:
+    """The operators' deliveries view and the replay use cases (also built by the CLI)."""
+    deliveries = DeliveriesAdmin(
+        store,
+        registry,
+        clock,
+        legal,
+        stuck=StuckLimits(settings.stuck_available_hours, settings.stuck_moving_minutes),
+        limits=limits,
+    )
+    replays = Replays(
+        store,
+        Routes(registry, store),
+        deliveries,
+        clock,
+        audit,
+        ReplayConfig(threshold=settings.replay_approval_threshold),
+        on_work=relay.wake if relay is not None else None,
+    )
+    return deliveries, replays
 
 
 async def open_calendar(
@@ -292,6 +328,9 @@ async def open_runtime(
             on_accepted=relay.wake if relay else None,
             legal=calendar.legal,
         )
+        deliveries_admin, replays = admin_use_cases(
+            settings, store, registry, clock, calendar.legal, audit, relay, limits
+        )
         if relay is not None:
             notifier = await start_workers(
                 stack,
@@ -305,6 +344,7 @@ async def open_runtime(
                 legal=calendar.legal,
                 limits=limits,
                 upstream=lambda: upstream_client(settings, upstream_http),
+                replays=replays,
             )
         yield Runtime(
             settings=settings,
@@ -318,6 +358,8 @@ async def open_runtime(
                 registry, clock, lambda r: save_registry(settings, r), audit
             ),
             calendar=calendar,
+            deliveries_admin=deliveries_admin,
+            replays=replays,
             people=people,
             audit=audit,
             relay=relay,

@@ -184,6 +184,24 @@ class Settings(BaseSettings):
         description="Seconds between checks for override rows changed by another process; "
         "0 turns the check off.",
     )
+    # --- the operators' deliveries view and replay (docs/console.md)
+    replay_approval_threshold: int = Field(
+        default=10,
+        ge=1,
+        description="Replaying more copies than this at once needs a second person's approval "
+        "(a replay request).",
+    )
+    stuck_available_hours: float = Field(
+        default=8.0,
+        ge=0,
+        description="A copy available but not confirmed after this many working hours (the "
+        "business calendar) is stuck.",
+    )
+    stuck_moving_minutes: float = Field(
+        default=60.0,
+        ge=0,
+        description="A copy queued or forwarded for longer than this many minutes is stuck.",
+    )
     sign_in_max_failures: int = Field(
         default=5,
         ge=1,
@@ -350,6 +368,9 @@ class Settings(BaseSettings):
             "calendar_file": str(self.calendar_file) if self.calendar_file else None,
             "office_hours": self.office_hours,
             "calendar_refresh_seconds": self.calendar_refresh_seconds,
+            "replay_approval_threshold": self.replay_approval_threshold,
+            "stuck_available_hours": self.stuck_available_hours,
+            "stuck_moving_minutes": self.stuck_moving_minutes,
         }
 
 

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from gateway.api import agencies, calendar, codes, health, metrics, native, node, vxp
+from gateway.api import (
+    agencies,
+    calendar,
+    codes,
+    deliveries_admin,
+    health,
+    metrics,
+    native,
+    node,
+    replays,
+    vxp,
+)
 from gateway.api.query import refuse_unknown_query
 
 #: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
@@ -24,7 +35,7 @@ def build_router() -> APIRouter:
     router.include_router(metrics.router)
     # Every /api/v1 route refuses query parameters it does not take (gateway.api.query).
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
-    for module in (node, agencies, codes, calendar, native):
+    for module in (node, agencies, codes, calendar, native, deliveries_admin, replays):
         v1.include_router(module.router)
     router.include_router(v1)
     return router

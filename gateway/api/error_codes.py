@@ -150,6 +150,28 @@ _ROWS: dict[str, Code] = {
     "SYSTEM_SECRET_INVALID": Code(
         "a system secret is too short or a placeholder", 422, "25", "secret"
     ),
+    # --- the operators' deliveries view and replay (gateway/core/deliveries_admin.py, replay.py)
+    "DELIVERY_UNKNOWN": Code("no copy has that id (admin API, CLI)", 404, "24", "delivery_id"),
+    "REPLAY_REASON_REQUIRED": Code("a replay or a rejection without a reason", 422, "25", "reason"),
+    "REPLAY_EMPTY": Code(
+        "nothing to replay: no id given, or no failed copy matches", 422, "25", "delivery_ids"
+    ),
+    "REPLAY_TOO_MANY": Code(
+        "a replay request would freeze more copies than allowed", 422, "25", "state"
+    ),
+    "REPLAY_NEEDS_APPROVAL": Code(
+        "more copies than the threshold replayed at once: request it", 403, "15", "delivery_ids"
+    ),
+    "REPLAY_REQUEST_UNKNOWN": Code("no replay request has that id", 404, "24", "request_id"),
+    "REPLAY_REQUEST_CLOSED": Code(
+        "the replay request was approved, rejected or run already", 409, "25", "request_id"
+    ),
+    "REPLAY_REQUEST_EXPIRED": Code(
+        "the replay request expired unapproved (after 24 h)", 409, "25", "request_id"
+    ),
+    "REPLAY_SELF_APPROVAL": Code(
+        "four eyes: the requester cannot approve their own replay request", 403, "15", "request_id"
+    ),
     # --- the business calendar (gateway/core/calendar_model.py CalendarError, calendar admin)
     "CALENDAR": Code("base code of a calendar error (not raised as such)", 422, "25"),
     "CALENDAR_FORMAT": Code(

@@ -49,6 +49,8 @@ class Event(StrEnum):
     REPORT_RECEIVED = "report_received"  # the next node reports the final receipt (node links)
     REPORT_FAILED = "report_failed"  # the next node reports a failure, or refuses (node links)
     REMOVE = "remove"  # an update removed the recipient
+    REPLAY = "replay"  # an operator replays a failed copy: offered again to the system serving it
+    REPLAY_FORWARD = "replay_forward"  # an operator replays a failed upstream copy: sent up again
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,25 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
     + _rows((A, F, W), Event.REPORT_RECEIVED, R, "the caller is a node link", EventKind.REPORTED)
     + _rows((A, W), Event.REPORT_FAILED, F, "the caller is a node link", EventKind.REPORTED)
     + _rows((Q, A), Event.REMOVE, X, "-", EventKind.REMOVED)
+    # Replay (gateway/core/replay.py): an operator sends a failed copy back by the path it failed
+    # on. A local copy is offered again at once (visible at commit) to the enabled system that
+    # serves its code now (its own, or the one routing finds since it changed or was re-enabled),
+    # its receiver failures reset; an upstream copy is queued for the forwarder again.
+    + _rows(
+        (F,),
+        Event.REPLAY,
+        A,
+        "an enabled system serves the code; the caller holds the replay capability",
+        EventKind.REPLAYED,
+        EventKind.AVAILABLE,
+    )
+    + _rows(
+        (F,),
+        Event.REPLAY_FORWARD,
+        Q,
+        "the copy leaves by the upstream link; the caller holds the replay capability",
+        EventKind.REPLAYED,
+    )
 )
 
 _BY_KEY: dict[tuple[DeliveryState, Event], Transition] = {
@@ -109,8 +130,18 @@ _BY_KEY: dict[tuple[DeliveryState, Event], Transition] = {
 _TARGETS: dict[Event, DeliveryState] = {t.event: t.target for t in TRANSITIONS}
 
 #: States in which a copy is finished: nothing moves it any more except an operator's replay
-#: (and a late ``done`` or report telling that a failed copy arrived after all).
+#: (:data:`REPLAY_EVENTS`, from ``failed`` only) and a late ``done`` or report telling that a
+#: failed copy arrived after all.
 FINAL_STATES = frozenset({R, F, X})
+
+#: The events of an operator's replay (one per path back to work).
+REPLAY_EVENTS = frozenset({Event.REPLAY, Event.REPLAY_FORWARD})
+
+
+def replayable(state: DeliveryState) -> bool:
+    """Whether an operator may replay a copy in ``state`` (the table has a replay row for it)."""
+    return any(step(state, event) is not None for event in REPLAY_EVENTS)
+
 
 #: States in which a copy sits in its system's pull list (when not deferred).
 PULLABLE = frozenset({A})

@@ -55,6 +55,7 @@ class EventKind(StrEnum):
     REMOVED = "removed"  # an update removed this recipient
     FORWARDED = "forwarded"  # sent on to the upstream node (its DocId in the detail)
     REPORTED = "reported"  # the next node reported the copy's receipt (or failure) downstream
+    REPLAYED = "replayed"  # an operator sent a failed copy back to work (actor, reason in detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +240,8 @@ class DeliveryView:
     legal: CopyLegal = field(default_factory=CopyLegal)
     #: Pulled from the upstream node: the item's DocId there.
     origin_doc_id: str | None = None
+    #: While ``failed``: the failure's code (ROUTE_NO_SYSTEM, RECEIVER_FAILED...).
+    fail_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

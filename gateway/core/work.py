@@ -11,7 +11,9 @@ repeat (the start-up sweep, the puller's resend, a report queued again).
   forwarder;
 - ``report`` ``{"delivery_id", "state", "code"?}``: store (a pulled copy's final state), sweep →
   reporter;
-- ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier.
+- ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier;
+- ``replay`` ``{"request_id"}``: an approved replay request (gateway/core/replay.py), the
+  start-up sweep → replay runner.
 
 Bodies are compact JSON; priorities are clamped once (:func:`clamp_priority`).
 """
@@ -33,6 +35,7 @@ class Topic(StrEnum):
     FORWARD = "forward"
     REPORT = "report"
     NOTIFY = "notify"
+    REPLAY = "replay"
 
 
 #: The link a copy leaves by when the national node takes it on.
@@ -139,6 +142,11 @@ def notify(
     return _item(Topic.NOTIFY, copies[0][0], body, priority, headers=headers)
 
 
+def replay(request_id: str, *, tag: str | None = None) -> OutboxItem:
+    """Run an approved replay request's copies in the background (the replay runner)."""
+    return _item(Topic.REPLAY, request_id, {"request_id": request_id}, 0, tag=tag)
+
+
 def forwards_of(copies: Sequence[DeliveryView], *, tag: str) -> list[OutboxItem]:
     """One ``forward`` item per document for its upstream copies among ``copies``, in their
     order (the store lists queued copies urgent first, then oldest)."""
@@ -195,6 +203,11 @@ def parse_report(data: bytes) -> tuple[str, DeliveryState, str | None]:
         DeliveryState(state),
         code if isinstance(code, str) else None,
     )
+
+
+def parse_replay(data: bytes) -> str:
+    """The request a ``replay`` message names."""
+    return _text(Topic.REPLAY, _body(Topic.REPLAY, data), "request_id")
 
 
 def parse_notify(data: bytes) -> tuple[str, list[tuple[str, str]]]:

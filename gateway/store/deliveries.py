@@ -68,6 +68,10 @@ def move(
         return None
     row.state = transition.target.value
     row.updated_at = now
+    if transition.target is DeliveryState.FAILED:
+        row.fail_code = code  # the operators' filter (migration 0009)
+    elif source is DeliveryState.FAILED:
+        row.fail_code = None
     if transition.target is not DeliveryState.AVAILABLE:
         row.next_attempt_at = None
     for kind in transition.appends:

@@ -11,6 +11,8 @@
 | :mod:`gateway.store.outbox` | work committed with its use case, for the relay |
 | :mod:`gateway.store.systems` | connected systems, credentials and grants (cached) |
 | :mod:`gateway.store.legal` | calendar overrides and the recompute batches |
+| :mod:`gateway.store.admin` | the operators' node-wide lists, counts and stuck copies |
+| :mod:`gateway.store.replays` | replayed copies, replay requests and their done marks |
 
 Each public method is one transaction, and each use case on the hot path is one method (or one
 :meth:`SqlStore.accepting` unit): database round trips are the node's largest cost
@@ -32,15 +34,19 @@ from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.store import queries
 from gateway.store.accepting import SqlAcceptUnit
+from gateway.store.admin import SqlAdminDeliveries
 from gateway.store.deliveries import SqlDeliveries
 from gateway.store.legal import SqlLegal
 from gateway.store.outbox import SqlOutbox
 from gateway.store.reads import SqlReads
+from gateway.store.replays import SqlReplays
 from gateway.store.session import reconnecting
 from gateway.store.systems import SqlSystems
 
 
-class SqlStore(SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems):
+class SqlStore(
+    SqlDeliveries, SqlReads, SqlOutbox, SqlLegal, SqlSystems, SqlAdminDeliveries, SqlReplays
+):
     """The store port over one async engine."""
 
     @asynccontextmanager

@@ -73,6 +73,7 @@ def view(row: Any) -> DeliveryView:
         code_number=row[5],
         code_notation=row[6],
         legal=copy_legal(d, row.due_at),
+        fail_code=d.fail_code,
     )
 
 

@@ -217,6 +217,9 @@ class DeliveryRow(Base):
     overdue: Mapped[bool | None] = mapped_column(Boolean)
     urgent_handover_minutes: Mapped[int | None] = mapped_column(Integer)
     calendar_version: Mapped[str | None] = mapped_column(String(16))
+    # The code of the copy's failure while it is ``failed`` (migration 0009: the operators'
+    # filter), e.g. ROUTE_NO_SYSTEM, RECEIVER_FAILED; cleared by a replay.
+    fail_code: Mapped[str | None] = mapped_column(String(60))
 
 
 class EventRow(Base):
@@ -285,6 +288,44 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReplayRequestRow(Base):
+    """A request to replay a frozen set of failed copies, awaiting a second operator (0009)."""
+
+    __tablename__ = "replay_requests"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    #: pending, approved, rejected, done (expired is derived from ``expires_at`` at read time).
+    state: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text)
+    #: The filter the set was frozen from, or the ids given (for people; never re-run).
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+class ReplayItemRow(Base):
+    """One copy of a replay request; ``done_at`` marks it handled (a resumed run skips it)."""
+
+    __tablename__ = "replay_items"
+    __table_args__ = (Index("ix_replay_items_pending", "request_id", "done_at", "position"),)
+
+    request_id: Mapped[str] = mapped_column(
+        ForeignKey("replay_requests.request_id", ondelete="CASCADE"), primary_key=True
+    )
+    delivery_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    done_at: Mapped[datetime | None]
+    #: replayed, or skipped (the copy was no longer failed, or no system serves it).
+    outcome: Mapped[str | None] = mapped_column(String(12))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class UserRow(Base):

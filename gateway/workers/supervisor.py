@@ -1,10 +1,11 @@
 """The workers of one node process: what consumes each topic, the background loops, and their
 orderly stop.
 
-:func:`start_workers` subscribes the handlers (router, notifier; on a provincial node with an
-upstream also the forwarder and the reporter), publishes the start-up sweep, starts the relay's
-loop (and the puller's) and registers their stop on the runtime's exit stack, after the bus's
-close: the loops stop first, then the bus drains its in-flight handlers.
+:func:`start_workers` subscribes the handlers (router, notifier, replay runner; on a provincial
+node with an upstream also the forwarder and the reporter), publishes the start-up sweep (and
+resumes the approved replay runs), starts the relay's loop (and the puller's) and registers
+their stop on the runtime's exit stack, after the bus's close: the loops stop first, then the bus
+drains its in-flight handlers.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from gateway.core.clock import Clock
 from gateway.core.exchange import Exchange
 from gateway.core.legal import LegalTime
 from gateway.core.ports import Store
+from gateway.core.replay import Replays
 from gateway.logging import get_logger
 from gateway.settings import Settings
 from gateway.workers.forwarder import Forwarder
 from gateway.workers.notifier import Notifier
 from gateway.workers.puller import Puller
 from gateway.workers.relay import OutboxRelay
+from gateway.workers.replayer import ReplayRunner, resume
 from gateway.workers.reporter import Reporter
 from gateway.workers.router import Router, sweep
 from identifiers import Registry
@@ -49,6 +52,7 @@ async def start_workers(
     legal: LegalTime,
     limits: Limits,
     upstream: Callable[[], VxpClient],
+    replays: Replays | None = None,
 ) -> Notifier:
     """Start this process's workers (module docstring); returns the notifier (for /metrics).
 
@@ -59,6 +63,9 @@ async def start_workers(
     await bus.subscribe(work.Topic.ROUTE, router.handle, on_dead=router.on_dead)
     notifier = Notifier()
     await bus.subscribe(work.Topic.NOTIFY, notifier.handle, on_dead=notifier.on_dead)
+    if replays is not None:
+        runner = ReplayRunner(replays)
+        await bus.subscribe(work.Topic.REPLAY, runner.handle, on_dead=runner.on_dead)
     forwarding = settings.upstream_url is not None
     puller: Puller | None = None
     if forwarding:
@@ -79,6 +86,8 @@ async def start_workers(
             resend_after=timedelta(seconds=settings.upstream_resend_seconds),
         )
     await sweep(store, bus, clock, older_than=timedelta(0), forwarding=forwarding)
+    if replays is not None:
+        await resume(replays, bus)  # approved runs the bus lost when the node stopped
     tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
     if puller is not None:
         tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))
@@ -97,6 +106,7 @@ async def start_workers(
         relay=True,
         router=True,
         notifier=True,
+        replay_runner=replays is not None,
         forwarder=forwarding,
         puller=forwarding,
     )

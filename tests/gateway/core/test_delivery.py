@@ -5,9 +5,11 @@ from __future__ import annotations
 from gateway.core.delivery import (
     FINAL_STATES,
     PROJECTIONS,
+    REPLAY_EVENTS,
     TRANSITIONS,
     Event,
     initial_state,
+    replayable,
     reports_upstream,
     sources,
     step,
@@ -52,11 +54,25 @@ def test_removed_is_terminal() -> None:
     assert all(step(DeliveryState.REMOVED, e) is None for e in Event)
 
 
-def test_a_failed_copy_moves_only_on_news_that_it_arrived() -> None:
-    """From FAILED only a late done, a hand-on or a receipt report move the copy."""
+def test_a_failed_copy_moves_only_on_news_that_it_arrived_or_a_replay() -> None:
+    """From FAILED only a late done, a hand-on, a receipt report or an operator's replay move."""
     moving = {e for e in Event if step(DeliveryState.FAILED, e) is not None}
-    assert moving == {Event.DONE, Event.HAND_ON, Event.REPORT_RECEIVED}
+    assert moving == {Event.DONE, Event.HAND_ON, Event.REPORT_RECEIVED, *REPLAY_EVENTS}
     assert DeliveryState.FAILED in FINAL_STATES
+
+
+def test_only_a_failed_copy_is_replayable() -> None:
+    """The replay rows leave FAILED only: to available (offered again) or queued (sent up)."""
+    assert {s for s in DeliveryState if replayable(s)} == {DeliveryState.FAILED}
+    offered = step(DeliveryState.FAILED, Event.REPLAY)
+    sent_up = step(DeliveryState.FAILED, Event.REPLAY_FORWARD)
+    assert offered is not None
+    assert offered.target is DeliveryState.AVAILABLE
+    assert offered.appends == (EventKind.REPLAYED, EventKind.AVAILABLE)
+    assert sent_up is not None
+    assert sent_up.target is DeliveryState.QUEUED
+    assert sent_up.appends == (EventKind.REPLAYED,)
+    assert sources(Event.REPLAY) == ("failed",)
 
 
 def test_initial_state_is_available_when_the_system_is_known() -> None:

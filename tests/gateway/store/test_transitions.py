@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from gateway.core.delivery import Event, initial_state, step
 from gateway.core.model import DeliveryState, EventKind
+from gateway.core.replay import ReplayPlan
 from gateway.core.work import UPSTREAM
 from gateway.store.repository import SqlStore
 from tests.gateway.store.conftest import NOW, accepted, plan
@@ -84,6 +85,13 @@ async def _apply(store: SqlStore, event: Event, copy_id: str) -> Event | None:
             reason="r",
         )
         return event
+    elif event in (Event.REPLAY, Event.REPLAY_FORWARD):
+        # The replay core plans the forward for upstream copies, the offer for the others.
+        if (event is Event.REPLAY_FORWARD) != (copy.link == UPSTREAM):
+            return None
+        replay = ReplayPlan(copy_id, event, SYSTEM if event is Event.REPLAY else None)
+        await store.replay_copies([replay], [], actor="alice", reason="test", now=LATER)
+        return event
     elif event is Event.REMOVE:
         update = plan()
         await accepted(store, dataclasses.replace(update, removed_deliveries=(copy_id,)))
@@ -129,3 +137,6 @@ async def test_random_events_make_only_the_tables_transitions(
         assert appended == list(transition.appends if transition else ()), (event, appended)
         if after.state is DeliveryState.RECEIVED and before.state is DeliveryState.RECEIVED:
             assert after.received_at == before.received_at  # never rewritten
+        assert after.created_at == before.created_at  # the legal send time is never moved
+        if transition is not None and transition.event in (Event.REPLAY, Event.REPLAY_FORWARD):
+            assert after.receiver_failures == 0
