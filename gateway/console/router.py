@@ -12,7 +12,17 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
-from gateway.console import audit, calendar, overview, registry, signin, systems, users
+from gateway.console import (
+    audit,
+    calendar,
+    deliveries,
+    overview,
+    registry,
+    replays,
+    signin,
+    systems,
+    users,
+)
 from gateway.console.errors import ConsoleRoute, error_page
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -24,7 +34,7 @@ def _assets() -> dict[str, Path]:
 
 
 #: The page modules, each with its ``router`` (paths under ``/console``).
-PAGES = (signin, overview, systems, registry, calendar, users, audit)
+PAGES = (signin, overview, deliveries, replays, systems, registry, calendar, users, audit)
 PREFIX = "/console"
 
 

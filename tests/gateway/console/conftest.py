@@ -6,15 +6,19 @@ the in-process bus; ``services``: PostgreSQL and RabbitMQ, a fresh schema and pr
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 
 from gateway.core.actors import Role
+from tests.gateway.console.browser import BrowserThread
 from tests.scenarios.exchange.conftest import Node, node_settings, start_node
 
 #: (username, role, password) of the people on every console test node.
@@ -91,3 +95,43 @@ async def embedded_console(tmp_path: Path) -> AsyncIterator[Console]:
     async for node in start_node(node_settings("embedded", tmp_path)):
         await add_people(node)
         yield Console(node)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[BrowserThread]:
+    """One headless Chromium shared by every browser test of the session."""
+    thread = BrowserThread(chromium)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def served(console: Console) -> AsyncIterator[str]:
+    """The started console node served by uvicorn on a free loopback port: its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            console.node.app, host="127.0.0.1", port=port, log_config=None, lifespan="off"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "the node did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
