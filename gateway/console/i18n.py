@@ -179,7 +179,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Your own request: someone else approves it.",
     ),
     "replays.created": ("Đã tạo yêu cầu gửi lại.", "Replay request created."),
-    "replays.filter": ("Bộ lọc", "Filter"),
+    "replays.filter": ("Phạm vi", "Selection"),
+    "replays.selected": ("bản sao đã chọn", "copies chosen"),
     "replays.unavailable": (
         "Nút này chưa có chức năng yêu cầu gửi lại.",
         "This node has no replay requests yet.",
@@ -190,8 +191,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "systems.description": ("Mô tả", "Description"),
     "systems.grants": ("Được gửi thay cho", "Grants"),
     "systems.enabled": ("Hoạt động", "Enabled"),
-    "systems.last_seen": ("Lần gọi gần nhất", "Last seen"),
-    "systems.counters": ("Đã gửi / đang chờ nhận", "Sent / waiting"),
+    "systems.last_seen": ("Hoạt động gần nhất", "Last activity"),
+    "systems.last_seen_hint": (
+        "Lần gần nhất một bản sao hệ thống gửi hoặc nhận thay đổi",
+        "When a copy the system sent or receives last changed",
+    ),
+    "systems.counters_hint": (
+        "Gói tin nhận từ hệ thống kể từ khi tiến trình khởi động / bản sao đang chờ hệ thống nhận",
+        "Packages accepted from the system since this process started / copies waiting for it",
+    ),
+    "systems.counters": ("Gửi / chờ", "Sent / waiting"),
     "systems.disable": ("Vô hiệu hoá", "Disable"),
     "systems.enable": ("Kích hoạt", "Enable"),
     "systems.rotate": ("Đổi khoá bí mật", "Rotate secret"),
@@ -274,6 +283,30 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Nút này chưa có nhật ký kiểm toán.",
         "This node has no audit log yet.",
     ),
+    # audit actions (gateway.core.actors.Action)
+    "action.sign_in": ("Đăng nhập", "Signed in"),
+    "action.sign_in_failed": ("Đăng nhập thất bại", "Sign-in failed"),
+    "action.sign_out": ("Đăng xuất", "Signed out"),
+    "action.user_added": ("Thêm người dùng", "User added"),
+    "action.user_disabled": ("Vô hiệu hoá người dùng", "User disabled"),
+    "action.user_enabled": ("Kích hoạt người dùng", "User enabled"),
+    "action.user_password_changed": ("Đổi mật khẩu", "Password changed"),
+    "action.user_locked": ("Tạm khoá tài khoản", "User locked"),
+    "action.token_created": ("Tạo mã truy cập", "Token created"),
+    "action.token_revoked": ("Thu hồi mã truy cập", "Token revoked"),
+    "action.system_added": ("Thêm hệ thống", "System added"),
+    "action.system_disabled": ("Vô hiệu hoá hệ thống", "System disabled"),
+    "action.system_enabled": ("Kích hoạt hệ thống", "System enabled"),
+    "action.system_secret_rotated": ("Đổi khoá bí mật", "Secret rotated"),
+    "action.system_token_rotated": ("Đổi mã truy cập hệ thống", "System token rotated"),
+    "action.system_granted": ("Đổi quyền hệ thống", "System grants changed"),
+    "action.registry_changed": ("Sửa danh mục cơ quan", "Registry changed"),
+    "action.calendar_override": ("Điều chỉnh lịch", "Calendar override"),
+    "action.replay_run": ("Gửi lại bản sao", "Copy replayed"),
+    "action.replay_requested": ("Yêu cầu gửi lại", "Replay requested"),
+    "action.replay_approved": ("Duyệt gửi lại", "Replay approved"),
+    "action.replay_rejected": ("Từ chối gửi lại", "Replay rejected"),
+    "action.replay_completed": ("Hoàn tất gửi lại", "Replay completed"),
     # copy states (gateway.core.model.DeliveryState)
     "state.queued": ("Đang xếp hàng", "Queued"),
     "state.available": ("Chờ nhận", "Available"),
@@ -313,6 +346,11 @@ class Translator:
         """The label of a role."""
         text = str(getattr(value, "value", value))
         return CATALOGS[self.language].get(f"role.{text}", text)
+
+    def action(self, value: object) -> str:
+        """The label of an audit action."""
+        text = str(getattr(value, "value", value))
+        return CATALOGS[self.language].get(f"action.{text}", text)
 
     def error(self, code: str) -> str:
         """The sentence for an error code (a generic one when the catalog has none)."""

@@ -59,3 +59,11 @@ async def test_the_switch_answers_in_english_and_remembers_it(embedded_console: 
     assert f"{LANG_COOKIE}=en" in page.headers.get("set-cookie", "")
     again = await http.get("/console/login")
     assert "Password" in again.text
+
+
+def test_every_audit_action_has_its_label() -> None:
+    """Each audit action reads in both languages."""
+    from gateway.core.actors import Action
+
+    for language in ("vi", "en"):
+        assert all(f"action.{a.value}" in CATALOGS[language] for a in Action)
