@@ -7,11 +7,13 @@ the node itself: an offline government network has no CDN.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 
+from gateway.api.errors import ApiError
 from gateway.console import (
     audit,
     calendar,
@@ -23,7 +25,9 @@ from gateway.console import (
     systems,
     users,
 )
+from gateway.console.access import visit
 from gateway.console.errors import ConsoleRoute, error_page
+from gateway.core.errors import ExchangeError
 
 STATIC = Path(__file__).resolve().parent / "static"
 _MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
@@ -58,6 +62,8 @@ def build_console_router() -> APIRouter:
 
     @router.get("/{rest:path}")
     async def unknown(request: Request, rest: str) -> Response:
+        with contextlib.suppress(ExchangeError, ApiError):
+            await visit(request)  # the page's frame shows the signed-in person's menu
         return error_page(request, 404, "NOT_FOUND", f"nothing is served at {request.url.path}")
 
     return router
