@@ -12,6 +12,8 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 #: The same status, named for the registry lookups that fail with a coded error.
 EXIT_REGISTRY_ERROR = EXIT_BAD_INPUT
+#: ``audit verify`` found the chain broken (the first broken entry is named on stderr).
+EXIT_AUDIT_BROKEN = EXIT_BAD_INPUT
 #: The configuration was refused (each bad variable named on stderr); also a command-line usage
 #: error (typer's own status for an unknown option or a missing argument).
 EXIT_CONFIG = 2

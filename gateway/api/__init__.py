@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from gateway.api import (
+    admin,
     agencies,
     calendar,
     codes,
@@ -35,7 +36,7 @@ def build_router() -> APIRouter:
     router.include_router(metrics.router)
     # Every /api/v1 route refuses query parameters it does not take (gateway.api.query).
     v1 = APIRouter(prefix=API_PREFIX, dependencies=[Depends(refuse_unknown_query)])
-    for module in (node, agencies, codes, calendar, native, deliveries_admin, replays):
+    for module in (node, agencies, codes, calendar, native, admin, deliveries_admin, replays):
         v1.include_router(module.router)
     router.include_router(v1)
     return router

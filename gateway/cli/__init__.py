@@ -2,7 +2,8 @@
 
 One module per group of commands, each a typer app added here: :mod:`~gateway.cli.node`
 (``serve``, ``worker``, ``migrate``, ``version``, ``demo``), :mod:`~gateway.cli.systems`,
-:mod:`~gateway.cli.agencies` and :mod:`~gateway.cli.calendar`; a new group (users, deliveries,
+:mod:`~gateway.cli.agencies`, :mod:`~gateway.cli.calendar`, :mod:`~gateway.cli.users` and
+:mod:`~gateway.cli.audit`; a new group (users, deliveries,
 stats) is a new module whose ``app`` is added in :data:`GROUPS`. They share
 :mod:`~gateway.cli.context` (settings read once, the data-directory line, running a command on
 the store) and print only through :mod:`~gateway.cli.output` (JSON with ``--json`` or off a
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import agencies, calendar, node, systems
+from gateway.cli import agencies, audit, calendar, node, systems, users
 
 app = typer.Typer(
     name="gateway",
@@ -32,6 +33,8 @@ GROUPS: dict[str, typer.Typer] = {
     "agencies": agencies.app,
     "systems": systems.app,
     "calendar": calendar.app,
+    "users": users.app,
+    "audit": audit.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

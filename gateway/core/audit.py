@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from gateway.core.actors import Action, AuditRecord, Channel
-from gateway.core.clock import Clock
+from gateway.core.clock import VN_TZ, Clock
 
 #: The ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -67,6 +67,23 @@ class AuditEntry:
     extra: dict[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS
     hash: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the CLI and the API show it: the time in +07:00."""
+        return {
+            "seq": self.seq,
+            "at": self.at.astimezone(VN_TZ).isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "reason": self.reason,
+            "before": self.before,
+            "after": self.after,
+            "channel": self.channel,
+            "extra": self.extra,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
 
     def canonical(self) -> bytes:
         """The entry's fields but the hashes, canonical JSON (sorted keys, no spaces, UTF-8)."""
