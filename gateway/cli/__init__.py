@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from gateway.cli import agencies, audit, calendar, node, systems, users
+from gateway.cli import agencies, audit, calendar, deliveries, node, replay, systems, users
 
 app = typer.Typer(
     name="gateway",
@@ -35,6 +35,8 @@ GROUPS: dict[str, typer.Typer] = {
     "calendar": calendar.app,
     "users": users.app,
     "audit": audit.app,
+    "deliveries": deliveries.app,
+    "replay": replay.app,
 }
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -213,28 +213,29 @@ class StuckLimits:
 
 
 def working_hours_before(calendar: BusinessCalendar, now: datetime, hours: float) -> datetime:
-    """The latest instant from which at least ``hours`` of office time have passed by ``now``.
+    """The latest instant (to the second) from which ``hours`` of office time have passed by
+    ``now``: a copy available since then, or earlier, has waited that long in working hours.
 
-    A copy available since then (or earlier) has waited that long in working hours; the
-    calendar adds business time forward only, so this searches back (to the minute, at most a
-    year back: a longer span means no office time, which no calendar has).
+    The calendar adds business time forward only, so this bisects back over whole seconds (at
+    most a year back: no calendar has a year without office time).
     """
-    minutes = max(round(hours * 60), 0)
-    if minutes == 0:
+    wanted = timedelta(hours=max(hours, 0.0))
+    if not wanted:
         return now
-    low, high = now - timedelta(days=366), now  # business_minutes(low, now) >= minutes
     try:
-        if calendar.business_minutes(low, now) < minutes:
-            return low
-        while high - low > timedelta(minutes=1):
-            middle = low + (high - low) / 2
-            if calendar.business_minutes(middle, now) >= minutes:
+        # Invariant: business_time(now - low, now) >= wanted > business_time(now - high, now).
+        low, high = 366 * 86_400, 0
+        if calendar.business_time(now - timedelta(seconds=low), now) < wanted:
+            return now - timedelta(seconds=low)
+        while low - high > 1:
+            middle = (low + high) // 2
+            if calendar.business_time(now - timedelta(seconds=middle), now) >= wanted:
                 low = middle
             else:
                 high = middle
     except CalendarError:
-        return now - timedelta(hours=hours)  # outside the calendar's years: wall-clock hours
-    return low
+        return now - wanted  # outside the calendar's years: wall-clock hours
+    return now - timedelta(seconds=low)
 
 
 def attempts_of(events: Sequence[DeliveryEvent]) -> tuple[Attempt, ...]:

@@ -90,8 +90,7 @@ BY_ROLE = {"auditor": "audrey", "operator": "olga", "admin": "adam"}
 async def test_every_route_checks_the_role_and_refuses_anonymous_callers(
     admin: Admin, method: str, path: str, body: dict[str, Any] | None, allowed: frozenset[str]
 ) -> None:
-    """Anonymous: 401 AUTH_REQUIRED; a role without the capability: 403 AUTH_ROLE; the others
-    get past the check (200, or the 404/422 of the unknown id)."""
+    """Anonymous callers get 401 AUTH_REQUIRED, roles without the capability 403 AUTH_ROLE."""
     anonymous = await admin.call(None, method, path, body)
     assert anonymous.status_code == 401, anonymous.text
     assert anonymous.json()["error"]["code"] == "AUTH_REQUIRED"
@@ -156,8 +155,7 @@ async def test_list_filters_pages_and_counts(admin: Admin) -> None:
 
 
 async def test_detail_shows_the_copys_story(admin: Admin) -> None:
-    """The detail has the events with times and actors, attempts, time in failure, legal
-    times, the document's facts and the trace's hops; never the package's content."""
+    """The detail has events, attempts, legal times, document facts and hops, never content."""
     copy_id = await _failed_copy(admin)
     detail = (await admin.call("audrey", "GET", f"/api/v1/admin/deliveries/{copy_id}")).json()
     assert detail["copy"]["state"] == "failed"
@@ -174,8 +172,7 @@ async def test_detail_shows_the_copys_story(admin: Admin) -> None:
 
 
 async def test_replay_now_and_four_eyes_requests(admin: Admin) -> None:
-    """Two copies replay at once (and a second time are skipped); three become a request the
-    requester cannot approve, another operator can; the run replays each once."""
+    """Few copies replay at once; more become a request another operator approves and runs."""
     node = admin.node
     a, b = await _failed_copy(admin, 1), await _failed_copy(admin, 2)
     now = await admin.call(
@@ -240,8 +237,7 @@ async def test_replay_now_and_four_eyes_requests(admin: Admin) -> None:
 
 
 async def test_a_filter_request_is_always_a_request(admin: Admin) -> None:
-    """``POST /admin/replays`` with a filter freezes the failed copies; one without a match is
-    REPLAY_EMPTY; a body with both ids and a filter is refused."""
+    """A filter freezes the failed copies as a request; no match is REPLAY_EMPTY."""
     await _failed_copy(admin)
     made = await admin.call(
         "olga",

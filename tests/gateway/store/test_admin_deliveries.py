@@ -55,8 +55,7 @@ async def _doc(
 
 
 async def test_filters_narrow_the_node_wide_list(store: SqlStore, legal: LegalTime) -> None:
-    """State, failure code, sender, recipient (and subtree), system, priority, number and
-    notation each narrow the list; counts cover every state of the filter."""
+    """Each filter narrows the node-wide list; counts cover every state of the filter."""
     admin = _admin(store, legal)
     a = await _doc(store, 0, code_number="12", code_notation="UBND-VP", priority=2)
     b = await _doc(store, 1, recipients=(("H41.05", "sys-c"), ("000.00.09.H14", None)))
@@ -118,8 +117,7 @@ async def test_pages_cover_every_copy_once_in_order(
 async def test_stuck_copies_count_working_hours_and_minutes(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """Available copies are stuck after N working hours (a night does not count); queued ones
-    after N minutes."""
+    """Available copies stick after N working hours, queued ones after N minutes."""
     # NOW is Monday 2026-03-02 08:00 +07:00; office hours 07:30-11:30, 13:30-17:00.
     clock = FrozenClock(NOW)
     admin = _admin(store, legal, clock)
@@ -142,8 +140,7 @@ async def test_stuck_copies_count_working_hours_and_minutes(
 async def test_the_detail_shows_events_attempts_and_attachments(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """A copy's detail has its events, attempts, time in failure, failure code and attachment
-    metadata; an unknown id is DELIVERY_UNKNOWN; a person without the role is refused."""
+    """A copy's detail has events, attempts, time failed, failure code and attachments."""
     clock = FrozenClock(NOW + timedelta(minutes=10))
     admin = _admin(store, legal, clock)
     p = plan()

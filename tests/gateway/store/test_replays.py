@@ -111,8 +111,7 @@ async def _pulled(store: SqlStore, system_id: str = "sys-b") -> list[str]:
 
 
 async def test_a_replayed_copy_is_offered_again_once(store: SqlStore, legal: LegalTime) -> None:
-    """A copy the receiver gave up on is available again, failures reset, with a replayed entry
-    naming the actor and reason; its send time is kept; a second replay changes nothing."""
+    """A replayed copy is offered again once, failures reset, its send time kept."""
     await add_system(store, "sys-b", "000.00.01.H41")
     audit = RecordingAudit()
     replays = _replays(store, legal, FrozenClock(LATER), audit)
@@ -145,8 +144,7 @@ async def test_a_replayed_copy_is_offered_again_once(store: SqlStore, legal: Leg
 async def test_a_copy_no_system_served_is_rerouted_once_one_does(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """A copy failed ROUTE_NO_SYSTEM is skipped while no enabled system serves its code, and
-    offered to the system that serves it once there is one."""
+    """A copy no system served is skipped until one serves its code, then offered to it."""
     replays = _replays(store, legal, FrozenClock(LATER), RecordingAudit())
     p = await accepted(store, plan(recipients=(("000.00.01.H41", None),)))
     copy_id = p.recipients[0].delivery_id
@@ -190,8 +188,7 @@ async def test_an_upstream_copy_is_queued_for_the_forwarder(
 async def test_a_replay_racing_a_confirmation_never_lists_the_copy_twice(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """A replay and a late ``done`` at once: the copy ends received, listed nowhere, whichever
-    committed first."""
+    """A replay racing a late done leaves the copy received and out of every pull list."""
     await add_system(store, "sys-b", "000.00.01.H41")
     replays = _replays(store, legal, FrozenClock(LATER), RecordingAudit())
     for _ in range(3):
@@ -218,8 +215,7 @@ async def test_a_replay_racing_a_confirmation_never_lists_the_copy_twice(
 async def test_more_than_the_threshold_becomes_a_request_another_person_approves(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """Four copies over a threshold of three make a request; the requester and an auditor
-    cannot approve it; another operator can, and the run replays each copy once."""
+    """Above the threshold a request is made that only another operator may approve."""
     await add_system(store, "sys-b", "H41")
     audit = RecordingAudit()
     replays = _replays(store, legal, FrozenClock(LATER), audit)
@@ -260,8 +256,7 @@ async def test_more_than_the_threshold_becomes_a_request_another_person_approves
 async def test_a_request_expires_after_a_day_and_can_be_rejected(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """An unapproved request reads expired after 24 h and cannot be approved; a rejected one
-    keeps its reason and cannot be approved either; a rejection needs a reason."""
+    """A request expires unapproved after 24 h; a rejected one keeps its reason."""
     clock = FrozenClock(LATER)
     replays = _replays(store, legal, clock, RecordingAudit())
     ids = await _failed_copies(store, 2)
@@ -289,8 +284,7 @@ async def test_a_request_expires_after_a_day_and_can_be_rejected(
 async def test_a_filter_request_freezes_the_failed_copies_when_requested(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """A request over a filter holds exactly the failed copies matching it when requested; a
-    copy failing later is not added; an empty match is REPLAY_EMPTY."""
+    """A filter request freezes the copies failed when requested, no later ones."""
     replays = _replays(store, legal, FrozenClock(LATER), RecordingAudit())
     ids = await _failed_copies(store, 2)
     request = await replays.request(ALICE, "bulk", criteria=DeliveryFilter(system="sys-b"))
@@ -326,8 +320,7 @@ class CrashingStore:
 async def test_a_run_resumed_after_a_crash_replays_nothing_twice(
     store: SqlStore, legal: LegalTime
 ) -> None:
-    """A run that crashed after its first batch resumes where it stopped: every copy replayed
-    exactly once, the request done and completed once, a repeated message changes nothing."""
+    """A run resumed after a crash replays every copy exactly once, and completes once."""
     await add_system(store, "sys-b", "H41")
     clock = FrozenClock(LATER)
     audit = RecordingAudit()
