@@ -53,6 +53,7 @@ def error_page(
         csrf="",
         nav=[],
         path=request.url.path,
+        lang_link=f"{request.url.path}?lang={t.other}",
         node_id="",
         request_id=request_id,
         **context,

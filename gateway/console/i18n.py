@@ -87,6 +87,22 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Shown once: copy it now, the node cannot show it again.",
     ),
     "common.done": ("Đã thực hiện.", "Done."),
+    "confirm.rotate": (
+        "Đổi khoá bí mật? Hệ thống sẽ không gọi được nút cho đến khi dùng khoá mới.",
+        "Rotate the secret? The system cannot call the node until it uses the new one.",
+    ),
+    "confirm.disable_system": (
+        "Vô hiệu hoá hệ thống này? Mọi lệnh gọi của nó sẽ bị từ chối.",
+        "Disable this system? Every call it makes will be refused.",
+    ),
+    "confirm.close_agency": (
+        "Đóng mã cơ quan này? Văn bản gửi đến sẽ chuyển cho cơ quan kế thừa (nếu có).",
+        "Close this agency? Traffic to it goes to the successor, if any.",
+    ),
+    "confirm.disable_user": (
+        "Vô hiệu hoá người dùng này? Phiên đăng nhập của họ dừng ngay.",
+        "Disable this person? Their session stops at once.",
+    ),
     # overview
     "overview.title": ("Tổng quan", "Overview"),
     "overview.by_state": ("Bản sao theo trạng thái", "Copies by state"),

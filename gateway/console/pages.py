@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -97,6 +98,7 @@ def render(visit: Visit, template: str, status_code: int = 200, **context: Any) 
     """The page ``template`` for ``visit``, writing its session and language cookies."""
     actor = visit.actor
     path = visit.request.url.path
+    query = {k: v for k, v in visit.request.query_params.items() if k != "lang"}
     values: Mapping[str, Any] = {
         "t": visit.t,
         "lang": visit.t.language,
@@ -105,6 +107,10 @@ def render(visit: Visit, template: str, status_code: int = 200, **context: Any) 
         "csrf": visit.session.csrf,
         "nav": [item for item in NAV if actor is not None and actor.can(item.capability)],
         "path": path,
+        # A page answering a form (a secret shown once) has no address to show again.
+        "lang_link": f"{path}?{urlencode({**query, 'lang': visit.t.other})}"
+        if visit.request.method == "GET"
+        else f"/console/?lang={visit.t.other}",
         "node_id": visit.runtime.settings.node_id if visit.runtime is not None else "",
         **context,
     }

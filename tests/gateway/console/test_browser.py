@@ -165,6 +165,19 @@ class Pages:
             await page.goto(self.base + path)
             assert await page.locator("main h1").count() == 1, path
             await self.shot(page, name)
+        asked: list[str] = []
+
+        async def accept(dialog: Any) -> None:
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        await page.goto(f"{self.base}/console/systems")
+        page.once("dialog", accept)  # the node's own script asks before rotating
+        await page.click("#system-sdk-test form[action$='/rotate'] button")
+        await page.wait_for_load_state()
+        assert asked
+        assert len(await page.locator("#secret").inner_text()) >= 16
+        await self.shot(page, "12b-secret-once")
         await page.goto(f"{self.base}/console/audit")
         await page.click("#verify")
         await page.wait_for_load_state()
