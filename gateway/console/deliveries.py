@@ -41,6 +41,7 @@ FILTER_FIELDS = (
     "since",
     "until",
     "stuck",
+    "sort",
 )
 
 
@@ -65,6 +66,14 @@ class Query:
     def of(cls, source: dict[str, str]) -> Query:
         """The known filter fields of a query string or a form, stripped."""
         return cls({k: source.get(k, "").strip()[:200] for k in FILTER_FIELDS})
+
+    @property
+    def sort(self) -> SortKey:
+        """The order asked for (newest change first by default)."""
+        try:
+            return SortKey(self.values["sort"] or SortKey.UPDATED_DESC.value)
+        except ValueError:
+            raise BadRequest(f"no sort order {self.values['sort']!r}", field="sort") from None
 
     @property
     def stuck(self) -> bool:
@@ -122,9 +131,7 @@ async def deliveries_page(
     if query.stuck:
         page = await admin.stuck(found.actor, criteria, limit=PAGE, after=position)
     else:
-        page = await admin.list(
-            found.actor, criteria, sort=SortKey.UPDATED_DESC, limit=PAGE, after=position
-        )
+        page = await admin.list(found.actor, criteria, sort=query.sort, limit=PAGE, after=position)
     next_link = None
     if page.next_position is not None:
         at, last = page.next_position
@@ -137,6 +144,7 @@ async def deliveries_page(
         counts=page.counts,
         total=sum(page.counts.values()),
         states=list(DeliveryState),
+        sorts=[key.value for key in SortKey],
         state_links={s.value: query.link(state=s.value) for s in DeliveryState},
         all_link=query.link(state=""),
         next_link=next_link,

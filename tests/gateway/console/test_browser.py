@@ -15,43 +15,10 @@ import pytest
 from gateway.core.model import DeliveryState
 from tests.conftest import ROOT
 from tests.gateway.console.browser import BrowserThread
-from tests.gateway.console.conftest import PASSWORDS, Console
+from tests.gateway.console.conftest import PASSWORDS, Console, failed_copies, pull_list
 from tests.scenarios.exchange.conftest import eventually
-from tests.scenarios.exchange.packages import document
 
-H14, H41 = "000.00.00.H14", "000.00.00.H41"
 VIEWPORT = {"width": 1366, "height": 768}
-
-
-async def failed_copies(console: Console, count: int) -> list[str]:
-    """``count`` copies H14 sent to H41 that H41 failed on until the node gave up."""
-    sender, receiver = console.node.client(H14), console.node.client(H41)
-    limit = console.node.settings.max_receiver_failures
-    ids: list[str] = []
-    for number in range(count):
-        await sender.send_edoc(
-            document(H14, (H41,), number=f"{100 + number}", subject=f"Công văn thử {number + 1}"),
-            from_code=H14,
-        )
-        for _ in range(limit):
-            items = await eventually(
-                lambda: receiver.get_received_edoc_list("edoc"), lambda v: len(v) == 1
-            )
-            await receiver.update_status(items[0].doc_id, "fail")
-        ids.append(items[0].doc_id)
-    store = console.node.runtime.store
-    for delivery_id in ids:
-        await eventually(
-            lambda d=delivery_id: store.get_delivery(d),  # type: ignore[misc]
-            lambda copy: copy is not None and copy.state is DeliveryState.FAILED,
-        )
-    return ids
-
-
-async def pull_list(console: Console) -> set[str]:
-    """The copies waiting in H41's VXP pull list."""
-    items = await console.node.client(H41).get_received_edoc_list("edoc")
-    return {item.doc_id for item in items}
 
 
 class Pages:

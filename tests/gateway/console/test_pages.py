@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gateway.console.pages import vn_time
 from gateway.core.actors import Action
-from tests.gateway.console.conftest import Console, csrf_of
+from tests.gateway.console.conftest import Console, csrf_of, failed_copies
 from tests.scenarios.exchange.conftest import SECRETS
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "gateway" / "console" / "templates"
@@ -167,3 +167,22 @@ async def test_users_add_disable_and_the_last_admin(embedded_console: Console) -
     last = await admin.post("/console/users/quantri/disable", data={"csrf": token})
     assert last.status_code == 409
     assert "USER_LAST_ADMIN" in last.text
+
+
+async def test_deliveries_filter_order_and_refusals(embedded_console: Console) -> None:
+    """The failed filter lists the failed copies with the counts per state, in the order asked;
+    an unknown state answers a coded 422 page; an auditor sees no replay controls."""
+    ids = await failed_copies(embedded_console, 2)
+    http, _ = await embedded_console.signed_in("kiemtoan")
+    page = await http.get("/console/deliveries?state=failed&sort=created_at&lang=en")
+    assert page.status_code == 200
+    assert page.text.index(ids[0]) < page.text.index(ids[1])  # oldest accepted first
+    assert 'id="chip-failed"' in page.text
+    assert "Failed: 2" in page.text
+    assert 'name="delivery_id"' not in page.text  # auditors replay nothing
+    bad = await http.get("/console/deliveries?state=lost")
+    assert bad.status_code == 422
+    assert "REQUEST_PARAMETER" in bad.text
+    detail = await http.get(f"/console/deliveries/{ids[0]}")
+    assert "receiver_failed" in detail.text
+    assert 'id="replay-form"' not in detail.text
