@@ -110,3 +110,14 @@ async def test_the_navigation_shows_only_allowed_pages(
     home = (await http.get("/console/")).text
     assert ('href="/console/users"' in home) is (Capability.MANAGE_USERS in ROLE_CAPABILITIES[role])
     assert 'href="/console/audit"' in home
+
+
+async def test_every_form_refuses_a_wrong_csrf_token(embedded_console: Console) -> None:
+    """Every POST route, for a person allowed to use it, answers 403 CSRF_INVALID to a form
+    without this session's token (the sign-out form too)."""
+    http, _ = await embedded_console.signed_in(BY_ROLE[Role.ADMIN])
+    posts = [PREFIX + route for method, route, _, _ in ROUTES if method == "POST"]
+    for path in [*posts, "/console/logout"]:
+        answer = await http.post(path, data={"csrf": "not-this-session", "username": "x"})
+        assert answer.status_code == 403, path
+        assert "CSRF_INVALID" in answer.text, path
