@@ -38,6 +38,7 @@ from gateway.core.clock import Clock
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.legal import LegalTime, StoredOverride
 from gateway.core.model import System
+from gateway.core.people import actor_name
 from gateway.core.permissions import require_admin
 
 #: Longest name and source accepted (characters).
@@ -144,12 +145,11 @@ class CalendarAdmin:
         before: StoredOverride | None = None,
         after: StoredOverride | None = None,
     ) -> None:
-        if by is not None:
-            actor, channel = by.username, by.channel
-        elif caller is not None:
+        channel: Channel | None
+        if by is None and caller is not None:
             actor, channel = f"system:{caller.system_id}", None
         else:
-            actor, channel = "cli", Channel.CLI
+            actor, channel = actor_name(by)
         row = after or before
         await self.audit.append(
             AuditRecord(

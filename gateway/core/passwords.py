@@ -31,8 +31,9 @@ class Passwords:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
         # Checked against when the username is unknown, so that an unknown name costs the same
-        # time as a wrong password (no user enumeration by timing).
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+        # time as a wrong password (no user enumeration by timing); made at the first need, so
+        # that commands which never check a password do not pay for it.
+        self._dummy: str | None = None
 
     async def hash(self, password: str) -> str:
         """The argon2id hash of ``password`` (what the store keeps)."""
@@ -42,8 +43,10 @@ class Passwords:
         """True when ``password`` matches ``stored`` (None: an unknown user, always False)."""
 
         def run() -> bool:
+            if stored is None and self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
             try:
-                return self._hasher.verify(stored or self._dummy, password) and stored is not None
+                return self._hasher.verify(stored or self._dummy or "", password) and bool(stored)
             except (VerificationError, InvalidHashError):
                 return False
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -447,23 +447,3 @@ class People:
                 field="Authorization",
             )
         return Actor(user.username, user.role, channel)
-
-
-def users_json(users: Sequence[User]) -> list[dict[str, Any]]:
-    """Users as the CLI and the API print them."""
-    return [user.as_dict() for user in users]
-
-
-__all__ = [
-    "CLI_ACTOR",
-    "PERSONAL_TOKEN_PREFIX",
-    "People",
-    "PeopleConfig",
-    "PeopleStore",
-    "Throttle",
-    "User",
-    "actor_name",
-    "check_username",
-    "is_personal_token",
-    "users_json",
-]

@@ -146,8 +146,7 @@ async def test_a_systems_token_is_no_persons(node: PeopleNode) -> None:
 
 
 async def test_sign_in_for_a_token_is_throttled_and_audited(node: PeopleNode) -> None:
-    """POST /tokens with a password: wrong is 401 AUTH_PASSWORD, the 5th failure locks (429
-    AUTH_LOCKED, even with the right password); every failure is in the audit log."""
+    """POST /tokens: wrong passwords are 401, the 5th locks (429 even when right), all audited."""
     wrong = {"username": "olga", "password": "not her password"}
     for _ in range(5):
         response = await node.client.post("/api/v1/admin/tokens", json=wrong)
@@ -188,8 +187,7 @@ async def test_a_token_for_the_caller_acts_with_their_role(node: PeopleNode) -> 
 
 
 async def test_audit_pages_and_verify(node: PeopleNode) -> None:
-    """The audit log pages newest first with next_before, filters by action and actor, and
-    verifies; times are in +07:00."""
+    """The audit log pages newest first, filters by action and actor, verifies; times +07:00."""
     auditor = node.auth(Role.AUDITOR)
     first = (await node.client.get("/api/v1/admin/audit?limit=2", headers=auditor)).json()
     assert len(first["entries"]) == 2
@@ -227,3 +225,11 @@ async def test_admin_routes_are_in_the_openapi_document(node: PeopleNode) -> Non
     ):  # fmt: skip
         assert path in paths, path
     assert "PersonalToken" in spec["components"]["securitySchemes"]
+
+
+async def test_the_runtime_audits_registry_and_calendar_changes(node: PeopleNode) -> None:
+    """The node's registry and calendar use cases append to the node's audit log."""
+    runtime = node.runtime
+    assert runtime.registry_admin.audit is runtime.audit
+    assert runtime.calendar.audit is runtime.audit
+    assert runtime.people.audit is runtime.audit

@@ -109,6 +109,20 @@ def test_users_commands_and_the_audit_log(tmp_path: Path) -> None:
     assert "entry 9" in broken.stderr
 
 
+def test_calendar_override_commands_are_audited(tmp_path: Path) -> None:
+    """`calendar override add` and `remove` on the CLI append entries by `cli`."""
+    env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))
+    assert run("migrate", env=env, cwd=tmp_path).returncode == 0
+    ok("calendar", "override", "add", "2026-09-04", "--kind", "day_off", "--source", "TB 1/2026",
+       env=env, cwd=tmp_path)  # fmt: skip
+    ok("calendar", "override", "remove", "2026-09-04", env=env, cwd=tmp_path)
+    entries = ok("audit", "list", env=env, cwd=tmp_path)
+    assert [(e["action"], e["actor"], e["target"], e["extra"]["change"]) for e in entries] == [
+        ("calendar_override", "cli", "calendar:2026-09-04", "removed"),
+        ("calendar_override", "cli", "calendar:2026-09-04", "added"),
+    ]
+
+
 def test_audit_verify_on_a_terminal_prints_the_count(tmp_path: Path) -> None:
     """On a terminal `audit verify` says the log is intact and how many entries it holds."""
     env = _env(GATEWAY_DATA_DIR=str(tmp_path / "data"))

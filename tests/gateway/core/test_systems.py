@@ -112,9 +112,9 @@ async def test_only_admin_systems_may_have_no_grant(admin: tuple[SystemAdmin, Au
 async def test_an_admin_system_without_grants_receives_nothing(
     admin: tuple[SystemAdmin, AuditLog],
 ) -> None:
-    """Why an admin system received other agencies' copies: it had to hold a grant, and a
-    level-1 grant (H37) owns every H37 agency no more specific system serves. Without one,
-    routing never picks it; a document system's grants route as before."""
+    """An admin system without a grant is never a copy's owner (its old H37 grant made it one)."""
+    # Why an admin system received other agencies' copies: it had to hold a grant, and a level-1
+    # grant (H37) owns every H37 agency no more specific system serves.
     systems, _ = admin
     await systems.add("sys-noi-vu", ["H37.01"])
     await systems.add("old-reg", ["H37"], admin=True)  # the old way: a grant to pass the check
