@@ -407,7 +407,11 @@ class Replays:
             selection = {"delivery_ids": ids}
         if not ids:
             raise BadRequest(
-                "no failed copy matches: nothing to replay", code="REPLAY_EMPTY", field="state"
+                "no failed copy matches: nothing to replay"
+                if criteria is not None
+                else "name at least one copy",
+                code="REPLAY_EMPTY",
+                field="filter" if criteria is not None else "delivery_ids",
             )
         return await self._request(who, ids, selection, text)
 

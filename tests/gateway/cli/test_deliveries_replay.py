@@ -198,3 +198,29 @@ def test_replay_refuses_malformed_command_lines(node: Node) -> None:
     nobody = node.run("replay", node.failed[0], "--reason", "r")
     assert nobody.exit_code == 2
     assert "--as" in nobody.output
+
+
+def test_approve_wait_follows_the_run_with_a_progress_bar(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`replay approve --wait` polls the request until its run leaves `approved`."""
+    from gateway.cli.replay import _follow
+    from gateway.core.replay import Progress, ReplayRequest, RequestState
+
+    def state(done: int, which: RequestState) -> ReplayRequest:
+        return ReplayRequest(
+            "r", which, "x", {}, 3, "olga", NOW, NOW, progress=Progress(3, done, done)
+        )
+
+    answers = [state(0, RequestState.APPROVED), state(0, RequestState.APPROVED),
+               state(2, RequestState.APPROVED), state(3, RequestState.DONE)]  # fmt: skip
+
+    class Replays:
+        async def get(self, actor: object, request_id: str) -> ReplayRequest:
+            return answers.pop(0)
+
+    console: Any = dataclasses.make_dataclass("C", ["replays"])(Replays())
+    finished = asyncio.run(_follow(console, None, "r", every=0))
+    assert finished.state is RequestState.DONE
+    assert answers == []
+    assert capsys.readouterr().out == ""  # the bar goes to stderr, never into the answer

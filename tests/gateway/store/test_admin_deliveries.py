@@ -5,10 +5,13 @@ one copy's detail."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, text
 
 from business_calendar.table import load_spec
 from gateway.core.actors import Actor, Role
@@ -17,8 +20,11 @@ from gateway.core.deliveries_admin import DeliveriesAdmin, DeliveryFilter, SortK
 from gateway.core.errors import NotAllowed, NotFound
 from gateway.core.legal import LegalTime
 from gateway.core.model import AcceptPlan, AttachmentInfo, DeliveryState, EventKind
+from gateway.store.database import create_engine, ensure_schema, migrate
 from gateway.store.repository import SqlStore
+from gateway.store.tables import EventRow, core
 from identifiers import Agency, Registry
+from tests.conftest import TEST_DATABASE_URL, require_service
 from tests.gateway.store.conftest import NOW, accepted, plan
 
 AUDITOR = Actor("audrey", Role.AUDITOR)
@@ -175,3 +181,47 @@ async def test_the_detail_shows_events_attempts_and_attachments(
     with pytest.raises(NotAllowed) as anonymous:
         await admin.detail(None, copy_id)
     assert anonymous.value.code == "AUTH_REQUIRED"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_migration_0009_fills_the_failure_code_of_failed_copies(
+    backend: str, tmp_path: Path
+) -> None:
+    """Copies failed before 0009 get the code of their last failure; others none."""
+    schema = None
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = require_service("PostgreSQL", TEST_DATABASE_URL, 5432)
+        schema = f"s_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(url, schema=schema)
+    try:
+        await ensure_schema(engine, schema)
+        await migrate(engine, "0008")
+        store = SqlStore(engine)
+        p = await accepted(
+            store, plan(recipients=(("000.00.01.H41", "sys-b"), ("000.00.02.H41", "sys-b")))
+        )
+        failed, waiting = (r.delivery_id for r in p.recipients)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE deliveries SET state = 'failed' WHERE delivery_id = :d"), {"d": failed}
+            )
+            for n, code in enumerate(("RECEIVER_FAILED", "ROUTE_DEAD_LETTER")):
+                await connection.execute(
+                    insert(core(EventRow)),
+                    [{"delivery_id": failed, "kind": "failed", "at": NOW + timedelta(minutes=n),
+                      "actor": "router", "detail": {"code": code}}],
+                )  # fmt: skip
+        await migrate(engine)
+        copy = await store.get_delivery(failed)
+        other = await store.get_delivery(waiting)
+        assert copy is not None
+        assert other is not None
+        assert copy.fail_code == "ROUTE_DEAD_LETTER"
+        assert other.fail_code is None
+    finally:
+        if schema:
+            async with engine.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await engine.dispose()
