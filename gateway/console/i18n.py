@@ -328,6 +328,20 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "action.replay_approved": ("Duyệt gửi lại", "Replay approved"),
     "action.replay_rejected": ("Từ chối gửi lại", "Replay rejected"),
     "action.replay_completed": ("Hoàn tất gửi lại", "Replay completed"),
+    # copy history (gateway.core.model.EventKind)
+    "event.accepted": ("Tiếp nhận", "Accepted"),
+    "event.redirected": ("Chuyển cơ quan kế thừa", "Redirected to successor"),
+    "event.available": ("Sẵn sàng để nhận", "Available"),
+    "event.fetched": ("Hệ thống nhận tải về", "Fetched"),
+    "event.confirmed": ("Đã nhận", "Confirmed"),
+    "event.receiver_failed": ("Bên nhận báo lỗi", "Receiver failed"),
+    "event.failed": ("Lỗi", "Failed"),
+    "event.status": ("Trạng thái xử lý", "Status"),
+    "event.linked": ("Văn bản liên quan", "Linked"),
+    "event.removed": ("Đã gỡ", "Removed"),
+    "event.forwarded": ("Chuyển tiếp lên trục", "Forwarded"),
+    "event.reported": ("Nút sau báo kết quả", "Reported"),
+    "event.replayed": ("Gửi lại", "Replayed"),
     # copy states (gateway.core.model.DeliveryState)
     "state.queued": ("Đang xếp hàng", "Queued"),
     "state.available": ("Chờ nhận", "Available"),
@@ -367,6 +381,11 @@ class Translator:
         """The label of a role."""
         text = str(getattr(value, "value", value))
         return CATALOGS[self.language].get(f"role.{text}", text)
+
+    def event(self, value: object) -> str:
+        """The label of a copy's history entry."""
+        text = str(getattr(value, "value", value))
+        return CATALOGS[self.language].get(f"event.{text}", text)
 
     def action(self, value: object) -> str:
         """The label of an audit action."""

@@ -67,3 +67,11 @@ def test_every_audit_action_has_its_label() -> None:
 
     for language in ("vi", "en"):
         assert all(f"action.{a.value}" in CATALOGS[language] for a in Action)
+
+
+def test_every_history_entry_has_its_label() -> None:
+    """Each kind of a copy's history entry reads in both languages."""
+    from gateway.core.model import EventKind
+
+    for language in ("vi", "en"):
+        assert all(f"event.{kind.value}" in CATALOGS[language] for kind in EventKind)

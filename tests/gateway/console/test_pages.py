@@ -184,5 +184,5 @@ async def test_deliveries_filter_order_and_refusals(embedded_console: Console) -
     assert bad.status_code == 422
     assert "REQUEST_PARAMETER" in bad.text
     detail = await http.get(f"/console/deliveries/{ids[0]}")
-    assert "receiver_failed" in detail.text
+    assert "Receiver failed" in detail.text  # in English: the switch is remembered
     assert 'id="replay-form"' not in detail.text
