@@ -62,8 +62,7 @@ async def test_unknown_pages_and_copies_answer_coded_error_pages(embedded_consol
 
 
 async def test_systems_disable_rotate_and_grant(embedded_console: Console) -> None:
-    """Disabling a system stops its VXP calls; a rotated secret is shown once and works; grants
-    change; each change is audited."""
+    """Disabling stops VXP calls, a new secret is shown once and signs, grants change; audited."""
     http, token = await embedded_console.signed_in("vanhanh1")
     system = "000.00.00.H41"
     answer = await http.post(f"/console/systems/{system}/disable", data={"csrf": token})
@@ -146,8 +145,7 @@ async def test_calendar_override_with_its_source(embedded_console: Console) -> N
 
 
 async def test_users_add_disable_and_the_last_admin(embedded_console: Console) -> None:
-    """An admin adds a person (password shown once, it signs in), disables them (their session
-    stops), and cannot disable the last admin."""
+    """An admin adds a person, disables them (their session stops); the last admin stays."""
     admin, token = await embedded_console.signed_in("quantri")
     added = await admin.post(
         "/console/users", data={"csrf": token, "username": "nguoimoi", "role": "auditor"}
@@ -170,8 +168,7 @@ async def test_users_add_disable_and_the_last_admin(embedded_console: Console) -
 
 
 async def test_deliveries_filter_order_and_refusals(embedded_console: Console) -> None:
-    """The failed filter lists the failed copies with the counts per state, in the order asked;
-    an unknown state answers a coded 422 page; an auditor sees no replay controls."""
+    """Filtered and ordered copies with counts; a bad state is a 422 page; auditors only read."""
     ids = await failed_copies(embedded_console, 2)
     http, _ = await embedded_console.signed_in("kiemtoan")
     page = await http.get("/console/deliveries?state=failed&sort=created_at&lang=en")

@@ -113,8 +113,7 @@ async def test_the_navigation_shows_only_allowed_pages(
 
 
 async def test_every_form_refuses_a_wrong_csrf_token(embedded_console: Console) -> None:
-    """Every POST route, for a person allowed to use it, answers 403 CSRF_INVALID to a form
-    without this session's token (the sign-out form too)."""
+    """Every form, sign-out included, answers 403 CSRF_INVALID without the session's own token."""
     http, _ = await embedded_console.signed_in(BY_ROLE[Role.ADMIN])
     posts = [PREFIX + route for method, route, _, _ in ROUTES if method == "POST"]
     for path in [*posts, "/console/logout"]:

@@ -35,8 +35,7 @@ async def test_wrong_password_shows_the_refusal_in_vietnamese_and_is_audited(
 async def test_sign_in_sets_a_signed_httponly_strict_cookie_and_sign_out_clears_it(
     embedded_console: Console,
 ) -> None:
-    """The right password starts a session (HttpOnly, SameSite=Strict, /console); signing out
-    ends it and both are audited."""
+    """Signing in sets an HttpOnly, SameSite=Strict cookie; signing out ends it; both audited."""
     http = embedded_console.client()
     page = await http.get("/console/login?next=/console/systems")
     answer = await http.post(
@@ -84,8 +83,7 @@ async def test_forms_without_the_session_token_are_refused_403(embedded_console:
 async def test_lock_out_after_repeated_failures_shows_people_message(
     embedded_console: Console,
 ) -> None:
-    """After the configured failures the name is locked: the page says so, even with the right
-    password."""
+    """After the allowed failures the name is locked, even for the right password: the page says."""
     http = embedded_console.client()
     token = csrf_of((await http.get("/console/login")).text)
     for _ in range(embedded_console.node.settings.sign_in_max_failures):
@@ -102,8 +100,7 @@ async def test_lock_out_after_repeated_failures_shows_people_message(
 
 
 async def test_secure_cookie_behind_a_trusted_tls_proxy_only(embedded_console: Console) -> None:
-    """X-Forwarded-Proto: https marks the cookie Secure only from a proxy the settings trust
-    (or always with console_secure_cookie)."""
+    """The cookie is Secure behind a trusted TLS proxy or by the setting, not on a forged header."""
     from starlette.requests import Request
 
     from gateway.console.session import SessionCookies
