@@ -24,7 +24,7 @@ from gateway.api.error_codes import http_status
 from gateway.api.errors import ApiError
 from gateway.console.access import Visit
 from gateway.console.i18n import LANG_COOKIE, Translator, choose_language
-from gateway.console.pages import ENVIRONMENT, render
+from gateway.console.pages import environment, render
 from gateway.core.errors import ExchangeError
 from gateway.logging import get_logger
 from identifiers import IdentifierError
@@ -45,18 +45,22 @@ def error_page(
         return render(found, "error.html", status_code=status, request_id=request_id, **context)
     language = choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
     t = Translator(language)
-    body = ENVIRONMENT.get_template("error.html").render(
-        t=t,
-        lang=language,
-        actor=None,
-        can=lambda name: False,
-        csrf="",
-        nav=[],
-        path=request.url.path,
-        lang_link=f"{request.url.path}?lang={t.other}",
-        node_id="",
-        request_id=request_id,
-        **context,
+    body = (
+        environment()
+        .get_template("error.html")
+        .render(
+            t=t,
+            lang=language,
+            actor=None,
+            can=lambda name: False,
+            csrf="",
+            nav=[],
+            path=request.url.path,
+            lang_link=f"{request.url.path}?lang={t.other}",
+            node_id="",
+            request_id=request_id,
+            **context,
+        )
     )
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 

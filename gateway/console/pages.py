@@ -8,6 +8,7 @@ shown in +07:00 as ``dd/mm/yyyy HH:MM``. Autoescaping is on for every template.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -76,7 +77,9 @@ def duration(value: timedelta | float | None) -> str:
     return f"{minutes} min"
 
 
-def _environment() -> Environment:
+@functools.cache
+def environment() -> Environment:
+    """The templates' environment, built at the first page (nothing is loaded at import)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html"], default_for_string=True),
@@ -89,9 +92,6 @@ def _environment() -> Environment:
     env.filters["duration"] = duration
     env.globals["version"] = package_version()
     return env
-
-
-ENVIRONMENT = _environment()
 
 
 def render(visit: Visit, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -114,7 +114,7 @@ def render(visit: Visit, template: str, status_code: int = 200, **context: Any) 
         "node_id": visit.runtime.settings.node_id if visit.runtime is not None else "",
         **context,
     }
-    body = ENVIRONMENT.get_template(template).render(values)
+    body = environment().get_template(template).render(values)
     response = HTMLResponse(body, status_code=status_code)
     # Pages name people and copies: no cache may keep them, no frame may show them.
     response.headers["Cache-Control"] = "no-store"
@@ -128,6 +128,12 @@ def render(visit: Visit, template: str, status_code: int = 200, **context: Any) 
         visit.cookies.write(visit.request, response, visit.session)
     if visit.lang_chosen:
         response.set_cookie(
-            LANG_COOKIE, visit.t.language, max_age=365 * 86400, path=PATH, samesite="strict"
+            LANG_COOKIE,
+            visit.t.language,
+            max_age=365 * 86400,
+            path=PATH,
+            httponly=True,
+            samesite="strict",
+            secure=visit.cookies.secure(visit.request),
         )
     return response
