@@ -18,6 +18,7 @@ from gateway.console.errors import ConsoleRoute
 from gateway.console.pages import render
 from gateway.console.readings import counter_total
 from gateway.core.actors import Capability
+from gateway.core.deliveries_admin import DeliveryFilter
 from gateway.core.model import MessageType
 from gateway.core.secrets import SecretBox
 from gateway.core.systems import SystemAdmin
@@ -37,19 +38,18 @@ def system_admin(runtime: Runtime) -> SystemAdmin:
 async def systems_page(found: Annotated[Visit, Depends(reader(Capability.READ_STATS))]) -> Response:
     """Every connected system with its activity."""
     runtime = found.runtime
-    now = runtime.clock.now()
     rows = []
     for system in await system_admin(runtime).list():
-        latest = await runtime.store.list_deliveries(
-            state=None, system_id=system.system_id, limit=1
+        latest = await runtime.deliveries_admin.list(
+            found.actor, DeliveryFilter(system=system.system_id), limit=1, counts=False
         )
         waiting = 0
         for kind in MessageType:
-            waiting += await runtime.store.count_pending(system.system_id, kind, now)
+            waiting += await runtime.exchange.count(system, kind)
         rows.append(
             {
                 "system": system,
-                "last_seen": latest[0].updated_at if latest else None,
+                "last_seen": latest.items[0].updated_at if latest.items else None,
                 "sent": counter_total(SYSTEM_ACCEPTED, system=system.system_id),
                 "waiting": waiting,
             }
