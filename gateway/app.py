@@ -18,6 +18,7 @@ from gateway import package_version
 from gateway.api import build_router
 from gateway.api.correlation import RequestContextMiddleware
 from gateway.api.errors import install_error_handlers
+from gateway.console import build_console_router
 from gateway.logging import configure_logging
 from gateway.runtime import open_runtime
 from gateway.settings import Settings, get_settings
@@ -71,4 +72,6 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(build_router())
+    # The operator console (/console): server-rendered pages, not part of the OpenAPI document.
+    app.include_router(build_console_router())
     return app

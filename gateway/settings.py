@@ -256,6 +256,19 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of every webhook request."
     )
+    # --- the operator console (gateway/console, docs/console.md)
+    console_session_minutes: float = Field(
+        default=480.0, gt=0, description="How long a console sign-in lasts, in minutes."
+    )
+    console_secure_cookie: bool = Field(
+        default=False,
+        description="Always mark the console's cookies Secure (the node is reached over TLS).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IP addresses of reverse proxies whose X-Forwarded-Proto "
+        "the console believes (https there marks its cookies Secure).",
+    )
 
     @field_validator("node_id", "host")
     @classmethod

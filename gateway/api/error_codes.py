@@ -97,6 +97,10 @@ _ROWS: dict[str, Code] = {
     "USER_EXISTS": Code("a user with that name already exists", 409, "25", "username"),
     "USER_UNKNOWN": Code("no user has that name", 404, "24", "username"),
     "USER_LAST_ADMIN": Code("the last enabled admin cannot be disabled", 409, "25", "username"),
+    # --- the operator console (gateway/console)
+    "CSRF_INVALID": Code(
+        "a console form's CSRF token is missing or not the session's", 403, "15", "csrf"
+    ),
     "SENDER_NOT_GRANTED": Code(
         "the sender is not registered for the calling system", 403, "19", "from or From/OrganId"
     ),

@@ -19,11 +19,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from gateway.core.actors import Action, AuditRecord, AuditSink, NullAudit
+from gateway.core.actors import (
+    Action,
+    Actor,
+    AuditRecord,
+    AuditSink,
+    Capability,
+    NullAudit,
+    require,
+)
 from gateway.core.clock import VN_TZ, Clock
-from gateway.core.errors import BadRequest
+from gateway.core.errors import BadRequest, NotFound
 from gateway.core.model import System
 from gateway.core.permissions import require_admin
 from identifiers import Agency, AgencyCode, Registry
@@ -46,7 +55,8 @@ def read_agency_body(text: str) -> dict[str, str]:
 
 
 class RegistryAdmin:
-    """Applies registry changes of admin systems to the live registry and saves it."""
+    """Applies registry changes of admin systems (VXP) and of people (the console) to the live
+    registry and saves it."""
 
     def __init__(
         self,
@@ -111,4 +121,52 @@ class RegistryAdmin:
         closed = self.registry.close(code.strip(), None, self.clock.now().astimezone(VN_TZ).date())
         self.save(self.registry)
         await self._record(caller, "deleteAgency", closed, before)
+        return closed
+
+    # ---------------------------------------------------------------- people (the console)
+
+    async def _record_person(
+        self, by: Actor, call: str, agency: Agency, before: Agency | None, reason: str | None
+    ) -> None:
+        await self.audit.append(
+            AuditRecord(
+                actor=by.username,
+                action=Action.REGISTRY_CHANGED,
+                target=f"agency:{agency.primary}",
+                reason=reason,
+                before=None if before is None else before.to_dict(),
+                after=agency.to_dict(),
+                channel=by.channel,
+                extra={"call": call},
+            )
+        )
+
+    async def add_agency(
+        self, by: Actor | None, agency: Agency, reason: str | None = None
+    ) -> Agency:
+        """Register ``agency`` for a person with ``MANAGE_REGISTRY`` (the console)."""
+        who = require(by, Capability.MANAGE_REGISTRY, "code")
+        added = self.registry.add(agency, on=self.clock.now().astimezone(VN_TZ).date())
+        self.save(self.registry)
+        await self._record_person(who, "add", added, None, reason)
+        return added
+
+    async def close_agency(
+        self,
+        by: Actor | None,
+        code: str,
+        successor: str | None = None,
+        effective: date | None = None,
+        reason: str | None = None,
+    ) -> Agency:
+        """Close an agency for a person with ``MANAGE_REGISTRY``, into ``successor`` (which must
+        be registered) from ``effective`` (default today)."""
+        who = require(by, Capability.MANAGE_REGISTRY, "code")
+        if successor is not None and self.registry.get(successor) is None:
+            raise NotFound(f"no agency {successor!r}", code="AGENCY_UNKNOWN", field="successor")
+        before = self.registry.get(code)
+        day = effective or self.clock.now().astimezone(VN_TZ).date()
+        closed = self.registry.close(code, successor, day)
+        self.save(self.registry)
+        await self._record_person(who, "close", closed, before, reason)
         return closed

@@ -62,3 +62,30 @@ async def test_a_system_without_the_admin_grant_changes_nothing() -> None:
         await admin_of(sink).register(System("doc", ("H37",)), '{"code":"H37.09","name":"X"}')
     assert caught.value.code == "AUTH_FORBIDDEN"
     assert sink.records == []
+
+
+async def test_people_with_manage_registry_add_and_close_into_a_successor() -> None:
+    """An operator adds an agency and closes another into it, audited under their name; an
+    auditor is refused (AUTH_ROLE) and an unknown successor names AGENCY_UNKNOWN."""
+    from datetime import date
+
+    from gateway.core.actors import Actor, Channel, Role
+    from gateway.core.errors import NotFound
+
+    sink = Records()
+    admin = admin_of(sink)
+    operator = Actor("vanhanh", Role.OPERATOR, Channel.CONSOLE)
+    await admin.add_agency(operator, Agency(code="H37.10", name="Sở Mới", parent="H37"))
+    closed = await admin.close_agency(operator, "H37", "H37.10", date(2026, 3, 1), "sáp nhập")
+    assert closed.successor is not None
+    assert [(r.actor, r.channel, r.extra["call"]) for r in sink.records] == [
+        ("vanhanh", Channel.CONSOLE, "add"),
+        ("vanhanh", Channel.CONSOLE, "close"),
+    ]
+    assert sink.records[1].reason == "sáp nhập"
+    with pytest.raises(NotAllowed) as refused:
+        await admin.add_agency(Actor("kt", Role.AUDITOR), Agency(code="H37.11", name="X"))
+    assert refused.value.code == "AUTH_ROLE"
+    with pytest.raises(NotFound) as unknown:
+        await admin.close_agency(operator, "H37.10", "H99.99")
+    assert unknown.value.code == "AGENCY_UNKNOWN"
