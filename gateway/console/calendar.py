@@ -83,7 +83,7 @@ async def calendar_page(
         today=today,
         previous=_shift(year, number, -1),
         following=_shift(year, number, 1),
-        version=legal.version,
+        calendar_version=legal.version,
     )
 
 

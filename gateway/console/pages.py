@@ -90,7 +90,7 @@ def environment() -> Environment:
     env.filters["vn_time"] = vn_time
     env.filters["vn_date"] = vn_date
     env.filters["duration"] = duration
-    env.globals["version"] = package_version()
+    env.globals["node_version"] = package_version()
     return env
 
 

@@ -183,3 +183,16 @@ async def test_deliveries_filter_order_and_refusals(embedded_console: Console) -
     detail = await http.get(f"/console/deliveries/{ids[0]}")
     assert "Receiver failed" in detail.text  # in English: the switch is remembered
     assert 'id="replay-form"' not in detail.text
+
+
+async def test_the_calendar_page_keeps_the_node_version_in_its_footer(
+    embedded_console: Console,
+) -> None:
+    """The month shows the calendar's version; the footer still names the node's release."""
+    from gateway import package_version
+
+    http, _ = await embedded_console.signed_in("vanhanh1")
+    page = (await http.get("/console/calendar")).text
+    legal = embedded_console.node.runtime.calendar.legal
+    assert f"<code>{legal.version}</code>" in page
+    assert f"<footer>truc-lienthong {package_version()}</footer>" in page
