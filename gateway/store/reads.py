@@ -82,12 +82,20 @@ _FETCH_SQL = (
 
 
 async def statuses(s: AsyncSession, ids: list[str]) -> dict[str, list[StatusNotice]]:
-    """The status notices recorded against each copy, in order."""
+    """The status notices recorded against each copy, in the order their reporter issued them.
+
+    Copies hop between nodes on concurrent consumers, so notices can arrive out of order; the
+    reporter's time orders them, arrival breaks ties (and places notices without one last).
+    """
     found: dict[str, list[StatusNotice]] = {i: [] for i in ids}
     for n in await s.scalars(
         select(StatusNoticeRow)
         .where(StatusNoticeRow.delivery_id.in_(ids))
-        .order_by(StatusNoticeRow.notice_id)
+        .order_by(
+            StatusNoticeRow.issued_at.is_(None),
+            StatusNoticeRow.issued_at,
+            StatusNoticeRow.notice_id,
+        )
     ):
         found[n.delivery_id].append(
             StatusNotice(

@@ -61,8 +61,11 @@ async def received(store: SqlStore, legal: LegalTime, copy_id: str, at: datetime
     return outcome.delivery
 
 
-async def record_status(store: SqlStore, copy_id: str, code: str, at: datetime) -> None:
-    """Record a status about the copy accepted at ``at``, settling what the acceptor settles."""
+async def record_status(
+    store: SqlStore, copy_id: str, code: str, at: datetime, issued: datetime | None = None
+) -> None:
+    """Record a status about the copy accepted at ``at`` (issued at ``issued`` by its reporter),
+    settling what the acceptor settles."""
     copy = await store.get_delivery(copy_id)
     assert copy is not None
     p = plan(recipients=())
@@ -70,7 +73,7 @@ async def record_status(store: SqlStore, copy_id: str, code: str, at: datetime) 
         copy_id,
         code,
         None,
-        None,
+        issued,
         "000.00.01.H41",
         notice_on_time=notice_on_time(code, copy.kind, copy.legal, copy.received_at, at),
         overdue=overdue(code, copy.kind, copy.legal, at),
@@ -159,6 +162,26 @@ async def test_statuses_settle_notice_and_overdue(
     assert copy.legal.notice_on_time is notice
     assert copy.legal.overdue is late
     assert copy.status_code == max(code for code, _ in statuses)
+
+
+async def test_statuses_are_listed_in_the_order_they_were_issued(
+    store: SqlStore, legal: LegalTime
+) -> None:
+    """Notices that hopped out of order are listed by their issue time, arrival breaking ties and
+    notices without one last."""
+    p = await accepted(store, document_plan(legal, vn("2026-03-06T09:00")))
+    copy_id = p.recipients[0].delivery_id
+    arrivals = (
+        ("06", vn("2026-03-06T11:00")),
+        ("01", vn("2026-03-06T09:30")),
+        ("02", None),
+        ("03", vn("2026-03-06T10:00")),
+        ("05", vn("2026-03-06T10:00")),
+    )
+    for code, issued in arrivals:
+        await record_status(store, copy_id, code, vn("2026-03-06T12:00"), issued)
+    listed = (await store.statuses_of([copy_id]))[copy_id]
+    assert [n.code for n in listed] == ["01", "03", "05", "06", "02"]
 
 
 async def test_a_notice_before_the_confirmation_is_on_time(

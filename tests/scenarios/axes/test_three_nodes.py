@@ -4,12 +4,13 @@ default and on PostgreSQL + RabbitMQ (one schema and one vhost per node)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 
-from edxml import Priority
+from edxml import VN_TZ, Priority
 from edxml.model import BusinessDocType
 from gateway.core.model import DeliveryState, DocumentTrace
 from tests.scenarios.axes.nodes import (
@@ -97,9 +98,10 @@ async def test_document_and_statuses_cross_provinces_and_come_back(axes: Axes) -
 
     # Statuses 01 → 03 → 06 from Lạng Sơn reach the sender in Cao Bằng.
     target = edxml_id(data)
-    for code in ("01", "03", "06"):
+    for minute, code in enumerate(("01", "03", "06")):
+        issued = datetime(2026, 11, 20, 10, minute, 5, tzinfo=VN_TZ)
         await receiver.send_edoc(
-            status(code, reporter=REMOTE, sender=SENDER, document_id=target),
+            status(code, reporter=REMOTE, sender=SENDER, document_id=target, timestamp=issued),
             from_code=REMOTE,
             messagetype="status",
         )

@@ -94,14 +94,16 @@ def status(
     sender: str = "000.00.00.H14",
     document_id: str,
     description: str | None = "Đã đến",
+    timestamp: datetime | None = None,
 ) -> bytes:
-    """A status package from ``reporter`` about ``document_id`` sent by ``sender``."""
+    """A status package from ``reporter`` about ``document_id`` sent by ``sender``, issued at
+    ``timestamp`` (default 10:00:05 on 20 Nov 2026)."""
     pkg = StatusPackage(
         from_=Organization(reporter, f"Đơn vị {reporter}"),
         response_for=ResponseFor(sender, "1/UBND-VP", date(2026, 11, 20), document_id),
         staff=StaffInfo("Văn thư", "Trần Thị Bình", "vanthu@example.gov.vn", "0912000001"),
         status_code=StatusCode(code),
         description=description,
-        timestamp=datetime(2026, 11, 20, 10, 0, 5, tzinfo=VN_TZ),
+        timestamp=timestamp or datetime(2026, 11, 20, 10, 0, 5, tzinfo=VN_TZ),
     )
     return build(pkg)
