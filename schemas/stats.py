@@ -99,6 +99,9 @@ class StatsCopies(_Body):
     rejection_reasons: dict[str, int]
     processing: StatsProcessing
     backlog: dict[str, int] = Field(description="Copies waiting, by age in working hours.")
+    receipts_by_hour: dict[str, int] = Field(
+        description="Received copies by `W-HH`: ISO weekday (Monday 1) and local hour (+07:00)."
+    )
 
 
 class StatsDocuments(_Body):

@@ -26,7 +26,7 @@ from gateway.core.actors import Actor, Capability
 from gateway.core.errors import BadRequest, NotFound
 from gateway.core.stats import exports, tables
 from gateway.core.stats.periods import Period, date_range, parse_period
-from gateway.core.stats.service import AGENCY_MEASURES, Statistics, Summary
+from gateway.core.stats.service import AGENCY_MEASURES, DAILY_MEASURES, Statistics, Summary
 from gateway.runtime import Runtime
 from schemas.stats import (
     StatsColumn,
@@ -157,6 +157,9 @@ async def build_table(
             code="STATS_TABLE_UNKNOWN",
             field="name",
         )
+    if name == tables.DAILY:
+        summary = await stats.summary(period, agency, DAILY_MEASURES)
+        return summary, tables.daily(await stats.daily(period, agency))
     if name == tables.AGENCIES:
         summary = await stats.summary(period, agency, AGENCY_MEASURES)
         lines = await stats.agencies(period, agency)
@@ -196,7 +199,12 @@ async def get_summary(
         "summary",
         "Tổng hợp",
         (tables.Column("table", "Bảng"), *sections[1].columns),
-        tuple((t.name, *row, *([None] * (3 - len(row)))) for t in sections for row in t.rows),
+        tuple(
+            (t.name, *row, *([None] * (3 - len(row))))
+            for t in sections
+            if len(t.columns) <= 3  # the weekday × hour grid has a file of its own
+            for row in t.rows
+        ),
     )
     return _file(exports.csv_bytes(merged), exports.CSV_TYPE, _filename("tong-hop", chosen, "csv"))
 

@@ -171,6 +171,7 @@ def export(
     async def action(stats: Any, settings: Any) -> None:
         from gateway.core.stats import exports, tables
         from gateway.core.stats.periods import date_range
+        from gateway.core.stats.service import DAILY_DAYS
 
         period = date_range(first, last)
         names = [table] if table else list(tables.TABLE_NAMES)
@@ -187,6 +188,9 @@ def export(
                     built.append(
                         tables.agencies(await stats.agencies(period, agency), found.figures)
                     )
+                elif name == tables.DAILY:
+                    if table or period.days <= DAILY_DAYS:  # asked for, or short enough
+                        built.append(tables.daily(await stats.daily(period, agency)))
                 else:
                     built.append(tables.BUILDERS[name](found.figures))
         if format == "xlsx":

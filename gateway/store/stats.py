@@ -44,8 +44,10 @@ from gateway.store.tables import (
     core,
 )
 
-#: The one watermark row.
-ROLLUP = "rollup"
+#: The one watermark row, named with the version of what the facts measure: a release that adds
+#: a measure bumps it, and the worker's next tick forgets the older rollups and counts the whole
+#: history again (as ``stats rebuild`` does), so no cell misses the new measure.
+ROLLUP = "rollup.2"
 #: Ids per ``IN (...)`` list (SQLite allows 32 766 parameters per statement).
 CHUNK = 500
 _EDOC = "edoc"
@@ -223,6 +225,10 @@ class SqlStats(SessionScope):
             core(StatsStateRow)
         ).on_conflict_do_nothing(index_elements=["name"])
         await s.execute(insert_state, [{"name": ROLLUP, "watermark": 0, "updated_at": now}])
+        older = await s.execute(delete(StatsStateRow).where(StatsStateRow.name != ROLLUP))
+        if getattr(older, "rowcount", 0):  # rollups of an older version: count again from 0
+            for table in (StatsCellRow, StatsFactRow, StatsAgencyRow):
+                await s.execute(delete(table))
         query = select(StatsStateRow.watermark).where(StatsStateRow.name == ROLLUP)
         if self._postgres:
             query = query.with_for_update()  # one worker at a time applies a batch
@@ -238,13 +244,18 @@ class SqlStats(SessionScope):
         after: int | None = None,
         missing: Sequence[int] = (),
         skip: Callable[[int], bool] = lambda _: False,
+        base: int | None = None,
     ) -> TickResult:
         """One batch of the worker (module docstring): the entries after ``after`` (default:
         the watermark) and the ``missing`` ids below it; ``skip`` names entries applied already
         (the worker holds the watermark at a gap); ``plan`` computes the cells of what was
-        loaded and the new watermark."""
+        loaded and the new watermark. ``base`` is the watermark the worker believes stored:
+        when the stored one differs (another worker moved it, or the rollups were reset), the
+        batch reads on from the stored watermark and skips nothing (applying is idempotent)."""
         async with self._tx() as s:
             watermark = await self._lock_state(s, now)
+            if base is not None and base != watermark:
+                after, missing, skip = None, (), lambda _: False
             start = watermark if after is None or after < watermark else after
             condition = EventRow.event_id > start
             wanted = [i for i in missing if i > watermark]
@@ -434,6 +445,38 @@ class SqlStats(SessionScope):
                 for role, measure, bucket, n in await s.execute(query)
                 if n
             }
+
+    @reconnecting
+    async def stats_daily(
+        self,
+        start: date,
+        end: date,
+        agencies: Sequence[str] | None,
+        measures: Sequence[str],
+        roles: Sequence[str] = _ROLES,
+    ) -> dict[date, dict[tuple[str, str, str], int]]:
+        """Per local day from ``start`` to ``end``: ``(role, measure, bucket) -> n`` of the day
+        cells of ``agencies`` (None: the node-wide cells), for ``measures`` and ``roles``."""
+        c = core(StatsCellRow).c
+        who = c.agency == NODE if agencies is None else c.agency.in_(list(agencies))
+        query = (
+            select(c.period, c.role, c.measure, c.bucket, func.sum(c.n))
+            .where(
+                who,
+                c.grain == DAY,
+                c.period >= start,
+                c.period <= end,
+                c.role.in_(list(roles)),
+                c.measure.in_(list(measures)),
+            )
+            .group_by(c.period, c.role, c.measure, c.bucket)
+        )
+        out: dict[date, dict[tuple[str, str, str], int]] = {}
+        async with self._one() as s:
+            for day, role, measure, bucket, n in await s.execute(query):
+                if n:
+                    out.setdefault(day, {})[(role, measure, bucket)] = int(n)
+        return out
 
     @reconnecting
     async def stats_by_agency(

@@ -70,6 +70,7 @@ class StatsWorker:
                 after=after,
                 missing=missing,
                 skip=self.mark.skip,
+                base=self.mark.value if self.mark.value >= 0 else None,
             )
         except BaseException:
             self.mark.forget()

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from business_calendar.calendar import BusinessCalendar, CalendarError
+from gateway.core.clock import VN_TZ
 from gateway.core.stats.periods import local_day
 
 SENDER = "S"
@@ -45,6 +46,7 @@ COPY_OUTCOME = "cp.out"
 COPY_FAILURE = "cp.fail"
 COPY_REPLAYED = "cp.replay"
 COPY_HOURS = "cp.ooh"
+COPY_RECEIPT_HOUR = "cp.rhw"
 COPY_TECHNICAL = "cp.tech"
 COPY_LEGAL = "cp.legal"
 COPY_NOTICE = "cp.notice"
@@ -137,6 +139,13 @@ def outcome(state: str) -> str:
     return state if state in ("received", "failed", "removed") else "pending"
 
 
+def receipt_hour(at: datetime) -> str:
+    """The weekday and local hour of a receipt as a bucket: ``W-HH``, W the ISO weekday (Monday
+    1), HH the hour in +07:00."""
+    local = at.astimezone(VN_TZ)
+    return f"{local.isoweekday()}-{local.hour:02d}"
+
+
 def instant(at: datetime) -> str:
     """An instant as a bucket value (UTC ISO 8601, whole seconds)."""
     return at.astimezone(UTC).replace(microsecond=0).isoformat()
@@ -179,6 +188,7 @@ def copy_values(fact: CopyFact, calendar: BusinessCalendar) -> list[tuple[str, s
     if received is not None:
         if fact.received_out_of_hours is not None:
             out.append((COPY_HOURS, "out" if fact.received_out_of_hours else "in"))
+        out.append((COPY_RECEIPT_HOUR, receipt_hour(received)))
         seconds = (received - fact.created_at).total_seconds()
         out.append((COPY_TECHNICAL, str(max(0, int(seconds // 60)))))
         try:

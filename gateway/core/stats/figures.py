@@ -94,6 +94,8 @@ class Copies:
     rejection_reasons: dict[str, int] = field(default_factory=dict)
     processing: Processing = field(default_factory=Processing)
     backlog: dict[str, int] = field(default_factory=dict)
+    # Receipts by ISO weekday and local hour, ``W-HH`` -> n (received copies only).
+    receipts_by_hour: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +222,7 @@ def _copies(sums: Grouped, role: str, now: datetime, calendar: BusinessCalendar)
             ),
         ),
         backlog=backlog,
+        receipts_by_hour=dict(sorted(_by(sums, role, f.COPY_RECEIPT_HOUR).items())),
     )
 
 

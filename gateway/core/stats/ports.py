@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from gateway.core.stats.facts import CopyFact, DocumentFact
@@ -25,6 +25,7 @@ class StatsStore(Protocol):
         after: int | None = None,
         missing: Sequence[int] = (),
         skip: Callable[[int], bool] = ...,
+        base: int | None = None,
     ) -> TickResult:
         """One batch of the worker, in one transaction."""
         ...
@@ -49,6 +50,17 @@ class StatsStore(Protocol):
         roles: Sequence[str] | None = None,
     ) -> Sums:
         """Summed cells of the period, of ``agencies`` (None: the whole node)."""
+        ...
+
+    async def stats_daily(
+        self,
+        start: date,
+        end: date,
+        agencies: Sequence[str] | None,
+        measures: Sequence[str],
+        roles: Sequence[str] = ...,
+    ) -> dict[date, Sums]:
+        """Summed day cells per local day of ``start``..``end`` (None agencies: the node)."""
         ...
 
     async def stats_by_agency(

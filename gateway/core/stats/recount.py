@@ -19,6 +19,7 @@ from gateway.core.stats.facts import (
     DocumentFact,
     document_type,
     reason_of,
+    receipt_hour,
 )
 from gateway.core.stats.facts import scope as scope_of
 from gateway.core.stats.figures import (
@@ -155,6 +156,9 @@ def _copies(copies: Sequence[CopyFact], now: datetime, calendar: BusinessCalenda
         ),
         backlog={name: backlog.get(name, 0) for name, _ in BACKLOG_CLASSES}
         | {BACKLOG_OLDER: backlog.get(BACKLOG_OLDER, 0)},
+        receipts_by_hour=dict(
+            sorted(Counter(receipt_hour(c.received_at) for c in received if c.received_at).items())
+        ),
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from business_calendar.calendar import BusinessCalendar
 from gateway.core.clock import Clock
+from gateway.core.errors import BadRequest
 from gateway.core.stats import facts as f
 from gateway.core.stats.figures import Figures, assemble
 from gateway.core.stats.periods import Period, split
@@ -33,6 +34,12 @@ AGENCY_MEASURES = (
     f.COPY_STATUS,
     f.COPY_PROCESSING,
 )
+
+
+#: Measures the daily series reads: volumes and outcomes.
+DAILY_MEASURES = (f.DOC, f.COPY, f.COPY_OUTCOME)
+#: Longest daily series (a year and a day: a leap year's whole year).
+DAILY_DAYS = 366
 
 
 #: Scopes resolved lately, by registry, its revision, the code and the agencies seen.
@@ -135,6 +142,32 @@ class Statistics:
         now = self.clock.now()
         figures = assemble(await self.sums(period, scope, measures), now, self.calendar())
         return Summary(period, scope, figures, now, await self.freshness())
+
+    async def daily(self, period: Period, agency: str | None = None) -> list[tuple[date, Figures]]:
+        """One :class:`Figures` per day of ``period`` (its volumes and outcomes only; the other
+        figures read as zero), for ``agency`` (rolled up) or the node; refused past a year."""
+        if period.days > DAILY_DAYS:
+            raise BadRequest(
+                f"a daily series covers at most {DAILY_DAYS} days, not {period.days}",
+                code="STATS_PERIOD",
+                field="period",
+            )
+        scope = await self.scope(agency)
+        now, calendar = self.clock.now(), self.calendar()
+        if scope.whole:
+            found = await self.store.stats_daily(
+                period.start, period.end, None, DAILY_MEASURES, (f.SENDER,)
+            )
+            for sums in found.values():
+                for (_, measure, bucket), n in list(sums.items()):
+                    if measure.startswith(f.COPY):
+                        sums[(f.RECIPIENT, measure, bucket)] = n
+        else:
+            found = await self.store.stats_daily(
+                period.start, period.end, sorted(scope.keys), DAILY_MEASURES
+            )
+        days = (period.start + timedelta(days=i) for i in range(period.days))
+        return [(day, assemble(found.get(day, {}), now, calendar)) for day in days]
 
     async def agencies(self, period: Period, agency: str | None = None) -> list[AgencyLine]:
         """One line per agency with traffic in ``period`` (within ``agency``'s scope), a merged

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from gateway.core.stats import facts as M
 from gateway.core.stats.figures import Copies, Delay, Figures
@@ -44,9 +45,12 @@ SECTIONS = {
     "processing": "Xử lý văn bản theo hạn",
     "backlog": "Văn bản chờ nhận",
     "signatures": "Chữ ký số của văn bản",
+    "receipts": "Văn bản nhận theo thứ và giờ",
 }
 AGENCIES = "agencies"
-TABLE_NAMES = (*SECTIONS, AGENCIES)
+DAILY = "daily"
+TABLE_NAMES = (*SECTIONS, AGENCIES, DAILY)
+_TITLES = {AGENCIES: "Thống kê theo cơ quan", DAILY: "Số lượng văn bản theo ngày"}
 
 _METRIC = Column("metric", "Chỉ tiêu")
 _SIDES = (_METRIC, Column("as_sender", "Cơ quan gửi"), Column("as_recipient", "Cơ quan nhận"))
@@ -75,7 +79,7 @@ _BACKLOG = {
 
 
 def _table(name: str, columns: tuple[Column, ...], rows: Sequence[tuple[Value, ...]]) -> Table:
-    return Table(name, SECTIONS.get(name, "Thống kê theo cơ quan"), columns, tuple(rows))
+    return Table(name, SECTIONS.get(name) or _TITLES[name], columns, tuple(rows))
 
 
 def _pair(label: str, sender: Value, recipient: Value) -> tuple[Value, ...]:
@@ -201,6 +205,46 @@ def signatures(figures: Figures) -> Table:
     return _table("signatures", _VALUE, rows)
 
 
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+_HOURS = tuple(Column(f"h{h:02d}", f"{h:02d} giờ") for h in range(24))
+
+
+def receipts(figures: Figures) -> Table:
+    """Copies received by the agency (as recipient), by weekday and local hour: the
+    out-of-hours traffic (before 7:30 or after 17:00, weekends) stands out."""
+    by = figures.as_recipient.receipts_by_hour
+    rows: list[tuple[Value, ...]] = [
+        (name, *(by.get(f"{day}-{h:02d}", 0) for h in range(24)))
+        for day, name in enumerate(WEEKDAYS, start=1)
+    ]
+    return _table("receipts", (Column("weekday", "Thứ"), *_HOURS), rows)
+
+
+DAILY_COLUMNS = (
+    Column("day", "Ngày"),
+    Column("sent", "Văn bản gửi đi"),
+    Column("copies", "Bản sao"),
+    Column("received", "Đã nhận"),
+    Column("pending", "Đang chờ"),
+    Column("failed", "Lỗi"),
+    Column("removed", "Đã thu hồi"),
+)
+
+
+def daily(days: Sequence[tuple[date, Figures]]) -> Table:
+    """Volumes and outcomes per day (copies counted on the sender side)."""
+    rows: list[tuple[Value, ...]] = [
+        (
+            day.isoformat(),
+            f.documents.sent,
+            f.as_sender.copies,
+            *(f.as_sender.outcomes[k] for k in ("received", "pending", "failed", "removed")),
+        )
+        for day, f in days
+    ]
+    return _table(DAILY, DAILY_COLUMNS, rows)
+
+
 BUILDERS = {
     "documents": documents,
     "copies": copies,
@@ -209,6 +253,7 @@ BUILDERS = {
     "processing": processing,
     "backlog": backlog,
     "signatures": signatures,
+    "receipts": receipts,
 }
 
 AGENCY_COLUMNS = (
@@ -282,6 +327,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "processing": (M.COPY_PROCESSING,),
     "backlog": (M.COPY_BACKLOG,),
     "signatures": (M.DOC_SIGNATURE,),
+    "receipts": (M.COPY_RECEIPT_HOUR,),
 }
 
 

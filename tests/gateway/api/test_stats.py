@@ -116,6 +116,51 @@ async def test_the_report_is_one_workbook_with_vietnamese_sheets(node: PeopleNod
     assert "@media print" in page.text
 
 
+async def test_the_daily_series_and_the_receipt_grid(node: PeopleNode) -> None:
+    """``daily`` has one row per day of the period, ``receipts`` one per weekday with 24 hours;
+    the day of the exchange and the hour of its receipt hold its copy."""
+    headers = node.auth(Role.AUDITOR)
+    day = today(node)
+    week = await node.client.get(
+        "/api/v1/stats/tables/daily", params={"period": day[:7]}, headers=headers
+    )
+    assert week.status_code == 200, week.text
+    body = week.json()
+    keys = [c["key"] for c in body["columns"]]
+    assert keys == ["day", "sent", "copies", "received", "pending", "failed", "removed"]
+    rows = {row[0]: dict(zip(keys, row, strict=True)) for row in body["rows"]}
+    assert rows[day]["sent"] == 1
+    assert rows[day]["received"] == 1
+    assert sum(r["sent"] for r in rows.values()) == 1
+    assert min(rows) == day[:7] + "-01"
+    grid = await node.client.get(
+        "/api/v1/stats/tables/receipts", params={"period": day}, headers=headers
+    )
+    grid_rows = grid.json()["rows"]
+    assert [r[0] for r in grid_rows][:2] == ["Thứ Hai", "Thứ Ba"]
+    assert len(grid_rows) == 7
+    assert all(len(r) == 25 for r in grid_rows)
+    assert sum(sum(r[1:]) for r in grid_rows) == 1
+    summary = await node.client.get(
+        "/api/v1/stats/summary", params={"period": day}, headers=headers
+    )
+    (cell,) = summary.json()["figures"]["as_recipient"]["receipts_by_hour"].items()
+    assert cell[1] == 1
+    weekday, hour = (int(x) for x in cell[0].split("-"))
+    assert grid_rows[weekday - 1][1 + hour] == 1
+    csv = await node.client.get(
+        "/api/v1/stats/summary", params={"period": day, "format": "csv"}, headers=headers
+    )
+    assert csv.status_code == 200
+    too_long = await node.client.get(
+        "/api/v1/stats/tables/daily",
+        params={"from": "2024-01-01", "to": "2026-01-01"},
+        headers=headers,
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["code"] == "STATS_PERIOD"
+
+
 @pytest.mark.parametrize(
     ("who", "status_code"),
     [(None, 401), (Role.AUDITOR, 200), (Role.OPERATOR, 200), (Role.ADMIN, 200)],

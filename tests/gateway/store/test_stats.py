@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.core.clock import VN_TZ, FrozenClock
+from gateway.core.stats.figures import Figures
 from gateway.core.stats.periods import Period, date_range, parse_period
 from gateway.core.stats.service import Statistics
 from gateway.store.repository import SqlStore
@@ -69,6 +70,12 @@ def periods() -> list[Period]:
     return found
 
 
+def daily_view(figures: Figures) -> tuple[object, ...]:
+    """What the daily series holds of a day's figures."""
+    sides = (figures.as_sender, figures.as_recipient)
+    return figures.documents.sent, *((c.copies, c.outcomes) for c in sides)
+
+
 async def check_history(backend: str, history: list[tuple[DocSpec, bool]], now_offset: int) -> None:
     """Write the history, ticking the worker where it says, and compare every figure."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,6 +103,37 @@ async def check_history(backend: str, history: list[tuple[DocSpec, bool]], now_o
                     rolled = (await stats.summary(period, agency)).figures
                     counted = await stats.recount(period, agency)
                     assert asdict(rolled) == asdict(counted), (agency, period.label)
+                await check_daily(stats, agency)
+
+
+#: The daily series is read a year at a time; these two spans cover every day of the histories.
+DAILY_SPANS = (
+    date_range(date(2025, 4, 1), date(2026, 3, 31)),
+    date_range(date(2026, 4, 1), date(2026, 12, 31)),
+)
+#: A day with no traffic, as the daily series reads it.
+EMPTY_DAY = (0, (0, {}), (0, {}))
+
+
+async def check_daily(stats: Statistics, agency: str | None) -> None:
+    """Each day of the series with traffic (and each day of the histories) equals that day's
+    recount; the days left unchecked are empty, and the span's volumes add up to its recount."""
+    for span in DAILY_SPANS:
+        series = await stats.daily(span, agency)
+        assert [day for day, _ in series] == [
+            span.start + timedelta(days=i) for i in range(span.days)
+        ]
+        sent = copies = 0
+        for day, figures in series:
+            view = daily_view(figures)
+            if day in DAYS or view != EMPTY_DAY:
+                counted = await stats.recount(date_range(day, day), agency)
+                assert view == daily_view(counted), (agency, day)
+            sent += figures.documents.sent
+            copies += figures.as_sender.copies + figures.as_recipient.copies
+        whole = await stats.recount(span, agency)
+        assert sent == whole.documents.sent, (agency, span.label)
+        assert copies == whole.as_sender.copies + whole.as_recipient.copies, (agency, span.label)
 
 
 PROPERTY = settings(
