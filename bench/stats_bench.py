@@ -1,7 +1,7 @@
 """Statistics benchmark: figures over a seeded two-year history on PostgreSQL (docs/statistics.md).
 
 Run from the project root: ``scripts/bench stats [--deliveries 10000000] [--agencies 360]
-[--samples 20] [--cost-docs 1000] [--keep]``.
+[--samples 20] [--cost-docs 1000] [--keep] [--schema NAME]``.
 
 1. **Seed** a fresh schema ``bench_stats_<random>`` with ``COPY``: a two-year history ending
    2026-11-30 of ``--deliveries`` copies (about two per document), several hundred agencies over
@@ -16,13 +16,15 @@ Run from the project root: ``scripts/bench stats [--deliveries 10000000] [--agen
    ``/api/v1/stats/tables/{name}``, as the routes build them, without HTTP) for the whole
    province and for one department (its subtree), over 6 months (2026-H1) and over one day.
    Target: p95 < 1 s each.
-3. **Cost of the rollups**: ``--cost-docs`` documents with two copies each go through the store's
-   accept unit, then confirm and a status 01 per copy (the accept path's store work), then the
-   worker applies their history entries; this process's CPU plus the PostgreSQL backend's, per
-   document, for both, and their ratio. The accept path itself does no rollup work (the worker
-   does it after the commit), so its added cost is 0; the ratio says what the worker costs the
-   node beside it. Target: ≤ 10 % of the accept CPU of the same documents (the whole ``sendEdoc``
-   CPU of docs/benchmarks.md is ~18 ms per document, far more than its store part measured here).
+3. **Cost of the rollups** (:mod:`stats_cost`): ``--cost-docs`` documents go through their
+   whole lifecycle in a node run by this process on the same schema (sendEdoc, the receiver's
+   list, getEdoc and done, its status 01 back, the sender's list, getEdoc and done), and the
+   statistics worker, held off in that node, ticks after each step of a group of 50, then of
+   250 documents; CPU of this process and its PostgreSQL backends, apart for the node's calls
+   and for the worker. The accept transaction itself does no rollup work (the worker does it
+   after the commit). Target: the worker ≤ 10 % of the node's accept CPU (the two sendEdoc calls
+   of each document), judged with ticks of 250 documents (the rate at which the node's CPU runs
+   out here, where the cost matters); the 50 is printed for information.
 
 Errors exit 1; a missed target prints MISS only.
 """
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import multiprocessing
 import os
 import random
 import sys
@@ -39,13 +42,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from stats_cost import GROUP, SPENT, lifecycle_cost
+from stats_cost import GROUPS, SPENT, lifecycle_cost
 
 from business_calendar.table import load_spec
 from gateway.api.stats import build_table
@@ -151,47 +155,119 @@ def instants(
         )
 
 
+#: Processes seeding months side by side (the machine's two cores; PostgreSQL takes its share).
+SEEDERS = 2
+
+
+@dataclass(frozen=True)
+class MonthJob:
+    """One month of the history, seeded by one process: its days, its share of the copies."""
+
+    schema: str
+    index: int
+    working: list[date]
+    other: list[date]
+    p_working: float
+    copies: int
+    found: list[Any]
+
+
+@dataclass
+class MonthDone:
+    """What a month's process did."""
+
+    copies: int
+    cells: int
+    seen: set[str]
+    times: dict[str, float]
+
+
 async def seed(
     conn: asyncpg.Connection, schema: str, count: int, found: list[Any], legal: LegalTime
 ) -> tuple[int, dict[str, float]]:
-    """COPY the history and its cells, month by month; the cell rows and seconds per part."""
-    rng = random.Random(14)  # noqa: S311 (a reproducible history, not a secret)
+    """COPY the history and its cells, month by month in :data:`SEEDERS` processes (each month's
+    cells are final once its copies are made: a copy counts on the day it was sent); the cell
+    rows and the seconds of each part (the processes' parts summed, the total is wall time)."""
+    months = months_of(legal)
+    total_working = sum(len(w) for _, w, _ in months)
+    total_other = sum(len(o) for _, _, o in months)
+    jobs, share, made = [], 0.0, 0
+    for index, (_, working, other) in enumerate(months):
+        w = 0.95 * len(working) / total_working
+        o = 0.05 * len(other) / total_other
+        share += w + o
+        target = count if index == len(months) - 1 else round(count * share)
+        jobs.append(MonthJob(schema, index, working, other, w / (w + o), target - made, found))
+        made = target
+    indexes = await _drop_indexes(conn, schema)
+    times: dict[str, float] = {}
+    seen: set[str] = set()
+    cell_rows = copies = 0
+    started = time.perf_counter()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(SEEDERS) as pool:
+        for done in pool.imap_unordered(_month_job, jobs):
+            copies += done.copies
+            cell_rows += done.cells
+            seen |= done.seen
+            for part, seconds in done.times.items():
+                times[part] = times.get(part, 0.0) + seconds
+            print(
+                f"  {copies:>10} copies seeded ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+            )
+    times["months, wall time"] = time.perf_counter() - started
+    t0 = time.perf_counter()
+    await conn.copy_records_to_table(
+        "stats_agencies",
+        records=sorted((code, min(date(2024, 12, 1), END)) for code in seen),
+        columns=["agency", "first_day"],
+        schema_name=schema,
+    )
+    await conn.execute("SET maintenance_work_mem = '1GB'")
+    for statement in indexes:
+        await conn.execute(statement)
+    # What autovacuum does to a table after a load: statistics, and the visibility map that
+    # lets the covering index answer without the heap (migration 0012).
+    await conn.execute(f'VACUUM ANALYZE "{schema}".stats_cells')
+    await conn.execute(f'ANALYZE "{schema}".deliveries')
+    times["cells indexes + VACUUM ANALYZE"] = time.perf_counter() - t0
+    return cell_rows, times
+
+
+def _month_job(job: MonthJob) -> MonthDone:
+    return asyncio.run(_seed_month(job))
+
+
+async def _seed_month(job: MonthJob) -> MonthDone:
+    """One month: its documents and copies, then their cells, by ``COPY``."""
+    conn = await asyncpg.connect(URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return await _month(conn, job)
+    finally:
+        await conn.close()
+
+
+async def _month(conn: asyncpg.Connection, job: MonthJob) -> MonthDone:
+    schema, found = job.schema, job.found
+    legal = LegalTime(load_spec())
+    rng = random.Random(14_000 + job.index)  # noqa: S311 (a reproducible history, not a secret)
     calendar = legal.calendar
     codes = [c for c, *_ in found]
     local = [c for c in codes if c.startswith(PROVINCE)]
     weights = [5.0 if c.count(".") < 2 else 1.0 for c in local]
-    times: dict[str, float] = {}
     blobs, documents, deliveries = [], [], []
     cells: Counter[Any] = Counter()
-    months = months_of(legal)
-    total_working = sum(len(w) for _, w, _ in months)
-    total_other = sum(len(o) for _, _, o in months)
-    remaining = iter(months)
-    indexes = await _drop_indexes(conn, schema)
     seen: set[str] = set()
-    made = target = cell_rows = 0
-    share = 0.0
-    gen: Iterator[datetime] = iter(())
+    gen = instants(rng, job.working, job.other, job.p_working)
+    made = 0
     started = time.perf_counter()
-    compute = copied = 0.0
-    while made < count:
-        if made >= target:
-            # A month is complete: its cells are final (a copy counts on the day it was sent),
-            # so they are copied now and memory holds one month's cells at a time.
-            t0 = time.perf_counter()
-            cell_rows += await _copy_cells(conn, schema, cells, seen)
-            copied += time.perf_counter() - t0
-            month, working, other = next(remaining)
-            w = 0.95 * len(working) / total_working
-            o = 0.05 * len(other) / total_other
-            share += w + o
-            target = count if month == months[-1][0] else round(count * share)
-            gen = instants(rng, working, other, w / (w + o))
-            continue
+    compute = 0.0
+    while made < job.copies:
         at = next(gen).astimezone(UTC)
         sender = rng.choices(local, weights)[0]
         n = 1 if rng.random() < 0.5 else rng.choice((2, 2, 3, 4))
-        n = min(n, count - made)
+        n = min(n, job.copies - made)
         priority = 1 if rng.random() < 0.10 else 0
         document_id = str(uuid.UUID(int=rng.getrandbits(128)))
         sha = hashlib.sha256(document_id.encode()).hexdigest()
@@ -341,31 +417,20 @@ async def seed(
         if len(deliveries) >= 200_000:
             await _flush(conn, schema, blobs, documents, deliveries)
             blobs, documents, deliveries = [], [], []
-            print(
-                f"  {made:>10} copies seeded ({time.perf_counter() - started:.0f} s)",
-                file=sys.stderr,
-            )
     await _flush(conn, schema, blobs, documents, deliveries)
     t0 = time.perf_counter()
-    cell_rows += await _copy_cells(conn, schema, cells, seen)
-    copied += time.perf_counter() - t0
-    times["history (generate + COPY)"] = time.perf_counter() - started - compute - copied
-    times["cells (computed with the worker's functions)"] = compute
-    times["cells COPY, month by month"] = copied
-    t0 = time.perf_counter()
-    await conn.copy_records_to_table(
-        "stats_agencies",
-        records=sorted((code, min(date(2024, 12, 1), END)) for code in seen),
-        columns=["agency", "first_day"],
-        schema_name=schema,
+    cell_rows = await _copy_cells(conn, schema, cells, seen)
+    copied = time.perf_counter() - t0
+    return MonthDone(
+        made,
+        cell_rows,
+        seen,
+        {
+            "history (generate + COPY)": time.perf_counter() - started - compute - copied,
+            "cells (computed with the worker's functions)": compute,
+            "cells COPY": copied,
+        },
     )
-    await conn.execute("SET maintenance_work_mem = '1GB'")
-    for statement in indexes:
-        await conn.execute(statement)
-    await conn.execute(f'ANALYZE "{schema}".stats_cells')
-    await conn.execute(f'ANALYZE "{schema}".deliveries')
-    times["cells indexes + ANALYZE"] = time.perf_counter() - t0
-    return cell_rows, times
 
 
 async def _drop_indexes(conn: asyncpg.Connection, schema: str) -> list[str]:
@@ -517,24 +582,30 @@ async def reads(stats: Statistics, department: str, samples: int) -> bool:
 
 
 async def cost(url: str, schema: str, docs: int) -> bool:
-    """The statistics worker's CPU against the node's accept CPU of the same documents."""
-    spent, read = await lifecycle_cost(url, schema, docs)
-    accept, other, worker = (spent[k] / docs * 1000 for k in SPENT)
-    print(
-        f"\nrollup cost: {docs} documents, whole lifecycle each through the node's app "
-        f"({read} history entries; the worker ticks after each step of {GROUP} documents)"
-    )
-    print(f"  node, the two accepts (sendEdoc, its status 01): {accept:8.2f} ms CPU per document")
-    print(f"  node, the other calls (lists, getEdoc, done):    {other:8.2f} ms CPU per document")
-    print(f"  statistics worker:                               {worker:8.2f} ms CPU per document")
-    print("  added to the accept transaction: nothing (the worker runs after the commit)")
-    ratio = worker / accept
-    verdict = "PASS" if ratio <= COST_TARGET else "MISS"
-    print(
-        f"  worker / accept CPU: {ratio:.1%} (of the whole lifecycle's: "
-        f"{worker / (accept + other):.1%}); target ≤ {COST_TARGET:.0%}: {verdict}"
-    )
-    return ratio <= COST_TARGET
+    """The statistics worker's CPU against the node's accept CPU of the same documents, with
+    the worker ticking after every 50 and every 250 documents; the verdict on the second (the
+    node's rate when its CPU is what runs out, where the cost matters)."""
+    ok = True
+    for group in GROUPS:
+        spent, read = await lifecycle_cost(url, schema, docs, group)
+        accept, other, worker = (spent[k] / docs * 1000 for k in SPENT)
+        print(
+            f"\nrollup cost: {docs} documents, whole lifecycle each through the node's app "
+            f"({read} history entries; the worker ticks after each step of {group} documents)"
+        )
+        print(f"  node, the two accepts (sendEdoc, its status 01): {accept:8.2f} ms CPU per doc")
+        print(f"  node, the other calls (lists, getEdoc, done):    {other:8.2f} ms CPU per doc")
+        print(f"  statistics worker:                               {worker:8.2f} ms CPU per doc")
+        print("  added to the accept transaction: nothing (the worker runs after the commit)")
+        ratio = worker / accept
+        judged = group == GROUPS[-1]
+        verdict = ("PASS" if ratio <= COST_TARGET else "MISS") if judged else "information"
+        print(
+            f"  worker / accept CPU: {ratio:.1%} (of the whole lifecycle's: "
+            f"{worker / (accept + other):.1%}); target ≤ {COST_TARGET:.0%}: {verdict}"
+        )
+        ok = ok and (ratio <= COST_TARGET or not judged)
+    return ok
 
 
 async def main() -> int:
@@ -544,26 +615,39 @@ async def main() -> int:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--cost-docs", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the schema (prints its name)")
+    parser.add_argument(
+        "--schema", help="measure a schema seeded and kept by an earlier run (no seeding; kept)"
+    )
     args = parser.parse_args()
-    schema = f"bench_stats_{uuid.uuid4().hex[:8]}"
+    schema = args.schema or f"bench_stats_{uuid.uuid4().hex[:8]}"
+    keep = args.keep or bool(args.schema)
     legal = LegalTime(load_spec())
     found = agencies(args.agencies)
     engine = create_async_engine(URL, connect_args={"server_settings": {"search_path": schema}})
-    async with engine.begin() as c:
-        await c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if not args.schema:
+        async with engine.begin() as c:
+            await c.execute(text(f'CREATE SCHEMA "{schema}"'))
     raw = URL.replace("postgresql+asyncpg", "postgresql")
     conn = await asyncpg.connect(raw)
     try:
-        await migrate(engine)
-        print(
-            f"seeding {args.deliveries} copies, {len(found)} agencies over 3 levels, "
-            f"two years to {END} (schema {schema})"
-        )
-        t0 = time.perf_counter()
-        cells, times = await seed(conn, schema, args.deliveries, found, legal)
-        for part, seconds in times.items():
-            print(f"  {part:<46} {seconds:>8.1f} s")
-        print(f"  {'seed total':<46} {time.perf_counter() - t0:>8.1f} s; {cells} cells")
+        await migrate(engine)  # a kept schema is brought to the migrations' head
+        if args.schema:
+            copies = await conn.fetchval(
+                "select reltuples::bigint from pg_class c join pg_namespace n "
+                "on n.oid = c.relnamespace where nspname = $1 and relname = 'deliveries'",
+                schema,
+            )
+            print(f"schema {schema}: ~{copies} copies, seeded by an earlier run")
+        else:
+            print(
+                f"seeding {args.deliveries} copies, {len(found)} agencies over 3 levels, "
+                f"two years to {END} (schema {schema})"
+            )
+            t0 = time.perf_counter()
+            cells, times = await seed(conn, schema, args.deliveries, found, legal)
+            for part, seconds in times.items():
+                print(f"  {part:<46} {seconds:>8.1f} s")
+            print(f"  {'seed total':<46} {time.perf_counter() - t0:>8.1f} s; {cells} cells")
         sizes = await conn.fetch(
             "select relname, pg_total_relation_size(c.oid) as size from pg_class c join "
             "pg_namespace n on n.oid = c.relnamespace where nspname = $1 and relname in "
@@ -580,7 +664,7 @@ async def main() -> int:
         return 0
     finally:
         await conn.close()
-        if not args.keep:
+        if not keep:
             async with engine.begin() as c:
                 await c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await engine.dispose()

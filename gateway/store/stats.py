@@ -15,12 +15,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.stats.facts import (
     COUNTED_STATUSES,
+    DUE,
     NODE,
     Cell,
     CopyFact,
@@ -28,6 +43,7 @@ from gateway.core.stats.facts import (
     decode,
     difference,
     encode,
+    instant,
 )
 from gateway.core.stats.periods import DAY, MONTH, Split, month_start
 from gateway.core.stats.rollup import Batch, Seen, TickPlan, TickResult
@@ -64,6 +80,18 @@ def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
         yield list(items[start : start + CHUNK])
 
 
+def _among(s: AsyncSession, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values``: on PostgreSQL one array parameter (``= ANY($1)``), compiled once
+    and parsed once whatever the count; an expanding ``IN`` list elsewhere. A worker's tick
+    names hundreds of ids per statement: the expanding list cost most of its CPU."""
+    bind = s.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        kind = BigInteger() if values and isinstance(values[0], int) else String()
+        array = bindparam(None, list(values), type_=postgresql.ARRAY(kind), unique=True)
+        return column == any_(array)
+    return column.in_(list(values))
+
+
 def _upsert(dialect: str) -> Any:
     table = core(StatsCellRow)
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -94,7 +122,7 @@ async def load_facts(
         for delivery_id, code, description in await s.execute(
             select(StatusNoticeRow.delivery_id, StatusNoticeRow.code, StatusNoticeRow.description)
             .where(
-                StatusNoticeRow.delivery_id.in_(ids),
+                _among(s, StatusNoticeRow.delivery_id, ids),
                 StatusNoticeRow.code.in_(COUNTED_STATUSES),
             )
             .order_by(StatusNoticeRow.notice_id)
@@ -104,7 +132,7 @@ async def load_facts(
         replays: set[str] = set()
         for delivery_id, kind, detail in await s.execute(
             select(EventRow.delivery_id, EventRow.kind, EventRow.detail)
-            .where(EventRow.delivery_id.in_(ids), EventRow.kind.in_(_HISTORY_KINDS))
+            .where(_among(s, EventRow.delivery_id, ids), EventRow.kind.in_(_HISTORY_KINDS))
             .order_by(EventRow.event_id)
         ):
             detail = detail or {}
@@ -133,7 +161,7 @@ async def load_facts(
                 DocumentRow.due_at,
             )
             .join(DocumentRow, DocumentRow.document_id == DeliveryRow.document_id)
-            .where(DeliveryRow.delivery_id.in_(ids), DeliveryRow.kind == _EDOC)
+            .where(_among(s, DeliveryRow.delivery_id, ids), DeliveryRow.kind == _EDOC)
         )
         for r in rows:
             document_ids.add(r.document_id)
@@ -175,7 +203,7 @@ async def load_documents(s: AsyncSession, document_ids: Sequence[str]) -> list[D
                     func.max(case((DeliveryRow.link == "upstream", 1), else_=0)),
                     func.max(case((DeliveryRow.origin_doc_id.is_not(None), 1), else_=0)),
                 )
-                .where(DeliveryRow.document_id.in_(ids))
+                .where(_among(s, DeliveryRow.document_id, ids))
                 .group_by(DeliveryRow.document_id)
             )
         }
@@ -189,7 +217,7 @@ async def load_documents(s: AsyncSession, document_ids: Sequence[str]) -> list[D
                 DocumentRow.code_notation,
                 DocumentRow.signature,
                 DocumentRow.sent_on_time,
-            ).where(DocumentRow.document_id.in_(ids), DocumentRow.kind == _EDOC)
+            ).where(_among(s, DocumentRow.document_id, ids), DocumentRow.kind == _EDOC)
         ):
             upstream, pulled = links.get(r.document_id, (False, False))
             klass = (r.signature or {}).get("class")
@@ -260,7 +288,7 @@ class SqlStats(SessionScope):
             condition = EventRow.event_id > start
             wanted = [i for i in missing if i > watermark]
             if wanted:
-                condition = or_(condition, EventRow.event_id.in_(wanted))
+                condition = or_(condition, _among(s, EventRow.event_id, wanted))
             seen = tuple(
                 Seen(event_id, delivery_id, at)
                 for event_id, delivery_id, at in await s.execute(
@@ -288,7 +316,7 @@ class SqlStats(SessionScope):
         for ids in _chunks(subjects):
             for subject, text in await s.execute(
                 select(StatsFactRow.subject, StatsFactRow.cells).where(
-                    StatsFactRow.subject.in_(ids)
+                    _among(s, StatsFactRow.subject, ids)
                 )
             ):
                 old[subject] = text
@@ -368,7 +396,7 @@ class SqlStats(SessionScope):
                 upserts,
             )
         for ids in _chunks(removed):
-            await s.execute(delete(StatsFactRow).where(StatsFactRow.subject.in_(ids)))
+            await s.execute(delete(StatsFactRow).where(_among(s, StatsFactRow.subject, ids)))
         return len(upserts) + len(removed), len(rows)
 
     @reconnecting
@@ -486,10 +514,18 @@ class SqlStats(SessionScope):
 
     @reconnecting
     async def stats_by_agency(
-        self, split: Split, measures: Sequence[str], agencies: Sequence[str] | None = None
+        self,
+        split: Split,
+        pairs: Sequence[tuple[str, str]],
+        agencies: Sequence[str] | None = None,
+        now: datetime | None = None,
     ) -> dict[str, dict[tuple[str, str, str], int]]:
-        """Per agency key: ``(role, measure, bucket) -> n`` over the period, for ``measures``
-        (every agency, or those given)."""
+        """Per agency key: ``(role, measure, bucket) -> n`` over the period, for the ``(role,
+        measure)`` pairs (every agency, or those given). With ``now``, the deadline buckets
+        (``due@<instant>``) of each agency and measure are summed into three: those before
+        ``now``, at it and after it, each named by its earliest deadline, which judges alike (a
+        deadline is missed or not yet due as of ``now``): a few rows per agency instead of one
+        per distinct deadline."""
         c = core(StatsCellRow).c
         if agencies is None:
             # Every agency: the (grain, measure, period) index finds the cells, and the node's
@@ -498,16 +534,31 @@ class SqlStats(SessionScope):
             where = and_(c.agency != NODE, self._spans(split))
         else:
             where = self._where(split, agencies)
+        roles = sorted({role for role, _ in pairs})
+        measures = sorted({measure for _, measure in pairs})
+        where = and_(
+            where,
+            c.role.in_(roles),
+            c.measure.in_(measures),
+            tuple_(c.role, c.measure).in_([tuple(p) for p in pairs]),
+        )
+        bucket: Any = c.bucket
+        if now is not None:
+            cut = DUE + instant(now)
+            bucket = case(
+                (c.bucket.like(DUE + "%"), case((c.bucket < cut, "<"), (c.bucket == cut, "="))),
+                else_=c.bucket,
+            )
         query = (
-            select(c.agency, c.role, c.measure, c.bucket, func.sum(c.n))
-            .where(where, c.role.in_(_ROLES), c.measure.in_(list(measures)))
-            .group_by(c.agency, c.role, c.measure, c.bucket)
+            select(c.agency, c.role, c.measure, func.min(c.bucket), func.sum(c.n))
+            .where(where)
+            .group_by(c.agency, c.role, c.measure, bucket)
         )
         out: dict[str, dict[tuple[str, str, str], int]] = {}
         async with self._one() as s:
-            for agency, role, measure, bucket, n in await s.execute(query):
+            for agency, role, measure, first, n in await s.execute(query):
                 if n:
-                    out.setdefault(agency, {})[(role, measure, bucket)] = int(n)
+                    out.setdefault(agency, {})[(role, measure, first)] = int(n)
         return out
 
     @reconnecting

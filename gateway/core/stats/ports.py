@@ -64,7 +64,11 @@ class StatsStore(Protocol):
         ...
 
     async def stats_by_agency(
-        self, split: Split, measures: Sequence[str], agencies: Sequence[str] | None = None
+        self,
+        split: Split,
+        pairs: Sequence[tuple[str, str]],
+        agencies: Sequence[str] | None = None,
+        now: datetime | None = None,
     ) -> dict[str, Sums]:
         """Summed cells of the period per agency key."""
         ...

@@ -22,7 +22,19 @@ from gateway.core.stats.recount import recount
 from gateway.core.stats.scope import NODE_SCOPE, Scope, resolve_scope, successor_of
 from identifiers import Registry
 
-#: Measures the per-agency table reads.
+#: What the per-agency table reads of each agency: (role, measure) pairs (tables.agency_row).
+AGENCY_PAIRS = (
+    (f.SENDER, f.DOC),
+    (f.SENDER, f.DOC_SEND),
+    (f.SENDER, f.COPY),
+    (f.SENDER, f.COPY_OUTCOME),
+    (f.RECIPIENT, f.COPY_OUTCOME),
+    (f.RECIPIENT, f.COPY_HOURS),
+    (f.RECIPIENT, f.COPY_NOTICE),
+    (f.RECIPIENT, f.COPY_STATUS),
+    (f.RECIPIENT, f.COPY_PROCESSING),
+)
+#: Measures the per-agency table's total reads.
 AGENCY_MEASURES = (
     f.DOC,
     f.DOC_SEND,
@@ -174,7 +186,8 @@ class Statistics:
         agency's traffic on its successor's line; by code."""
         scope = await self.scope(agency)
         wanted = None if scope.whole else sorted(scope.keys)
-        found = await self.store.stats_by_agency(split(period), AGENCY_MEASURES, wanted)
+        now, calendar = self.clock.now(), self.calendar()
+        found = await self.store.stats_by_agency(split(period), AGENCY_PAIRS, wanted, now)
         merged: dict[str, dict[tuple[str, str, str], int]] = {}
         sources: dict[str, list[str]] = {}
         for key, sums in found.items():
@@ -184,7 +197,6 @@ class Statistics:
                 into[cell] = into.get(cell, 0) + n
             if redirect is not None:
                 sources.setdefault(target, []).append(redirect.source)
-        now, calendar = self.clock.now(), self.calendar()
         lines = []
         for key in sorted(merged):
             record = self.registry.get(key)
