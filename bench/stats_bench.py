@@ -48,7 +48,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from business_calendar.table import load_spec
-from gateway.api.stats import build_table
+from gateway.core.stats.answers import build_table
 from gateway.core.clock import VN_TZ, FrozenClock
 from gateway.core.legal import LegalTime, notice_on_time
 from gateway.core.model import (
