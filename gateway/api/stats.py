@@ -23,8 +23,8 @@ from gateway.api.codes import MAX_CODE_LENGTH
 from gateway.api.dependencies import RuntimeDep
 from gateway.api.errors import ERROR_RESPONSES
 from gateway.core.actors import Actor, Capability
-from gateway.core.stats import exports, tables
-from gateway.core.stats.answers import build_table, filename, period_of, report_parts
+from gateway.core.stats import answers, exports, tables
+from gateway.core.stats.answers import build_table, period_of, report_parts
 from gateway.core.stats.periods import Period
 from gateway.core.stats.service import Summary
 from gateway.runtime import statistics
@@ -108,11 +108,11 @@ def summary_body(summary: Summary) -> StatsSummary:
     )
 
 
-def _file(content: bytes, media_type: str, filename: str) -> Response:
+def _file(found: answers.File) -> Response:
     return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
 
 
@@ -135,16 +135,7 @@ async def get_summary(
     summary = await stats.summary(chosen, agency)
     if format is TableFormat.JSON:
         return summary_body(summary)
-    sections = tables.sections(summary.figures)
-    if format is TableFormat.XLSX:
-        header = exports.header_of(summary, runtime.settings.node_id, "THỐNG KÊ GỬI, NHẬN VĂN BẢN")
-        return _file(
-            exports.xlsx_bytes(sections, header),
-            exports.XLSX_TYPE,
-            filename("tong-hop", chosen, "xlsx"),
-        )
-    merged = tables.summary_table(sections)
-    return _file(exports.csv_bytes(merged), exports.CSV_TYPE, filename("tong-hop", chosen, "csv"))
+    return _file(answers.summary_file(summary, runtime.settings.node_id, format.value))
 
 
 @router.get("/tables/{name}", response_model=StatsTable, summary="One table of figures")
@@ -165,13 +156,8 @@ async def get_table(
     stats = statistics(runtime)
     chosen = period_of(period, start, end)
     summary, table = await build_table(stats, name, chosen, agency)
-    if format is TableFormat.CSV:
-        return _file(exports.csv_bytes(table), exports.CSV_TYPE, filename(name, chosen, "csv"))
-    if format is TableFormat.XLSX:
-        header = exports.header_of(summary, runtime.settings.node_id, table.title.upper())
-        return _file(
-            exports.xlsx_bytes([table], header), exports.XLSX_TYPE, filename(name, chosen, "xlsx")
-        )
+    if format is not TableFormat.JSON:
+        return _file(answers.table_file(summary, table, runtime.settings.node_id, format.value))
     return StatsTable(
         name=table.name,
         title=table.title,
@@ -207,8 +193,7 @@ async def get_report(
     node = runtime.settings.node_id
     if format is ReportFormat.HTML:
         return HTMLResponse(exports.report_html(summary, agencies, sections, node))
-    content = exports.report_xlsx(summary, agencies, sections, node)
-    return _file(content, exports.XLSX_TYPE, filename("bao-cao", chosen, "xlsx"))
+    return _file(answers.report_file(summary, agencies, sections, node))
 
 
 @router.get("/freshness", response_model=StatsFreshness, summary="How far the rollups are")

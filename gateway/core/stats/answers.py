@@ -8,10 +8,11 @@ numbers whichever door it was asked through.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from gateway.core.errors import BadRequest, NotFound
-from gateway.core.stats import tables
+from gateway.core.stats import exports, tables
 from gateway.core.stats.periods import Period, date_range, parse_period
 from gateway.core.stats.service import AGENCY_MEASURES, DAILY_MEASURES, Statistics, Summary
 
@@ -65,3 +66,62 @@ def filename(name: str, period: Period, ext: str) -> str:
     """``thong-ke-<name>-<period>.<ext>``, the period's label made safe for a file name."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in period.label)
     return f"thong-ke-{name}-{safe}.{ext}"
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """An exported file: its bytes, media type and name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+#: The formats a table or the summary is exported in.
+FILE_FORMATS = ("csv", "xlsx")
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FILE_FORMATS:
+        raise BadRequest(f"format {fmt!r}: csv or xlsx", field="format")
+    return fmt
+
+
+def table_file(summary: Summary, table: tables.Table, node_id: str, fmt: str) -> File:
+    """One table as CSV, or as XLSX with the title block of its summary."""
+    period = summary.period
+    if _format(fmt) == "csv":
+        return File(exports.csv_bytes(table), exports.CSV_TYPE, filename(table.name, period, "csv"))
+    header = exports.header_of(summary, node_id, table.title.upper())
+    return File(
+        exports.xlsx_bytes([table], header),
+        exports.XLSX_TYPE,
+        filename(table.name, period, "xlsx"),
+    )
+
+
+def summary_file(summary: Summary, node_id: str, fmt: str) -> File:
+    """Every section of a summary: one CSV (:func:`tables.summary_table`) or a sheet each."""
+    sections = tables.sections(summary.figures)
+    if _format(fmt) == "xlsx":
+        header = exports.header_of(summary, node_id, "THỐNG KÊ GỬI, NHẬN VĂN BẢN")
+        return File(
+            exports.xlsx_bytes(sections, header),
+            exports.XLSX_TYPE,
+            filename("tong-hop", summary.period, "xlsx"),
+        )
+    merged = tables.summary_table(sections)
+    return File(
+        exports.csv_bytes(merged), exports.CSV_TYPE, filename("tong-hop", summary.period, "csv")
+    )
+
+
+def report_file(
+    summary: Summary, agencies: tables.Table, sections: list[tables.Table], node_id: str
+) -> File:
+    """The 6-monthly report workbook."""
+    return File(
+        exports.report_xlsx(summary, agencies, sections, node_id),
+        exports.XLSX_TYPE,
+        filename("bao-cao", summary.period, "xlsx"),
+    )
