@@ -48,7 +48,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from business_calendar.table import load_spec
-from gateway.core.stats.answers import build_table
 from gateway.core.clock import VN_TZ, FrozenClock
 from gateway.core.legal import LegalTime, notice_on_time
 from gateway.core.model import (
@@ -59,6 +58,7 @@ from gateway.core.model import (
     StatusNoticePlan,
 )
 from gateway.core.routing import code_key
+from gateway.core.stats.answers import build_table
 from gateway.core.stats.facts import CopyFact, DocumentFact, copy_cells, document_cells
 from gateway.core.stats.periods import date_range, parse_period
 from gateway.core.stats.service import Statistics

@@ -185,7 +185,7 @@ def share_bars(
     if not rows:
         return _empty(ident, title, desc, width, empty)
     label_w, right, top = 300.0, 70.0, 28.0
-    bar_h, gap = 11.0, 8.0
+    bar_h, gap = 14.0, 10.0
     group = len(series) * bar_h + gap
     height = top + len(rows) * group + 22
     plot_w = width - label_w - right
@@ -300,7 +300,7 @@ def heat_map(
             if n:
                 fill = _mix(_OFFICE_RGB if inside else _OUT_RGB, 0.2 + 0.8 * n / most)
             else:
-                fill = "#ffffff" if inside else "#eef0f3"
+                fill = "#ffffff" if inside else "#eceef2"
             where = office_label if inside else out_label
             tip = f"{weekdays[day - 1]} {hour:02d}:00–{hour:02d}:59: {n} ({where})"
             x = left + hour * cell_w
@@ -315,6 +315,7 @@ def heat_map(
                     data_cell=f"{day}-{hour:02d}",
                     data_value=str(n),
                     data_office="1" if inside else "0",
+                    stroke="#e3e7ec",
                 )
             )
             if n:

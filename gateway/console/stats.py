@@ -58,6 +58,8 @@ MAX_MONTHS = 60
 #: Most agencies drawn in the shares chart (the table lists them all).
 MAX_SHARE_ROWS = 40
 _MAX_PERIOD = 20
+#: Columns of the per-agency table the page leaves out when no row has a value in them.
+OPTIONAL_COLUMNS = frozenset({"parent", "merged"})
 
 
 # -- the period and the scope asked for ------------------------------------------------------
@@ -257,7 +259,8 @@ def copy_lines(f: Figures, t: Translator) -> list[Line]:
 
     lines = [both(t("stats.copy.copies"), lambda c: _n(c.copies))]
     for key in OUTCOMES:
-        lines.append(Line(t.state(key), (_n(s.outcomes[key]), _n(r.outcomes[key]))))
+        label = t(f"stats.outcome.{key}")
+        lines.append(Line(label, (_n(s.outcomes[key]), _n(r.outcomes[key]))))
     lines += [
         both(t("stats.copy.technical_p50"), lambda c: _n(c.technical_delay.p50)),
         both(t("stats.copy.technical_p95"), lambda c: _n(c.technical_delay.p95)),
@@ -282,7 +285,7 @@ def copy_lines(f: Figures, t: Translator) -> list[Line]:
 
 def _outcome_series(t: Translator) -> list[Series]:
     return [
-        Series(k, t.state(k), OUTCOME_COLORS[k])
+        Series(k, t(f"stats.outcome.{k}"), OUTCOME_COLORS[k])
         for k in ("received", "pending", "failed", "removed")
     ]
 
@@ -415,6 +418,11 @@ async def stats_page(found: Reader) -> Response:
     summary = await stats.summary(chosen.period, chosen.agency)
     lines = await stats.agencies(chosen.period, chosen.agency)
     per_agency = tables.agencies(lines, summary.figures)
+    shown = [
+        i
+        for i, c in enumerate(per_agency.columns)
+        if c.key not in OPTIONAL_COLUMNS or any(row[i] for row in per_agency.rows)
+    ]
     volume, volume_notice = await volume_chart(stats, chosen, t)
     calendar = runtime.calendar.legal.calendar
     options = presets(today)
@@ -434,6 +442,7 @@ async def stats_page(found: Reader) -> Response:
         documents=document_lines(summary.figures, t),
         copies=copy_lines(summary.figures, t),
         per_agency=per_agency,
+        shown=shown,
         volume=volume,
         volume_notice=volume_notice,
         shares=shares_chart(lines, t),
