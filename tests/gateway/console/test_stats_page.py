@@ -104,7 +104,7 @@ async def test_an_agency_scope_rolls_its_figures_up(counted: Console) -> None:
     assert tile(receiver, "tile-received") == str(SENT)
     assert "H41" in text_of(receiver, "scope-label")
     assert 'value="H41" selected' in receiver or f'value="{H41}" selected' in receiver
-    sender = (await http.get("/console/stats", params={"period": period, "agency": "H14"})).text
+    sender = (await http.get("/console/stats", params={"period": period, "agency": H14})).text
     assert tile(sender, "tile-sent") == str(SENT)
     assert tile(sender, "tile-received") == "0"
     picker = html.fromstring(sender).get_element_by_id("agency")
@@ -112,6 +112,9 @@ async def test_an_agency_scope_rolls_its_figures_up(counted: Console) -> None:
     assert values[0] == ""  # the whole node first
     assert {"H14", "G12", "G12.18.01"} <= set(values)
     assert values.index("G12") < values.index("G12.18.01")  # a child after its parent
+    unknown = (await http.get("/console/stats", params={"period": period, "agency": "H99"})).text
+    assert tile(unknown, "tile-sent") == "0"
+    assert 'value="H99" selected' in unknown  # a code the registry does not list stays chosen
 
 
 @pytest.mark.parametrize(
@@ -224,12 +227,15 @@ async def test_only_roles_with_read_stats_see_it(
 def test_the_words_are_those_of_the_tables() -> None:
     """The Vietnamese titles and headings of the page are the exported files' own."""
     vi = CATALOGS["vi"]
-    for name in tables.TABLE_NAMES:
-        built = tables.SECTIONS.get(name) or {"agencies": "Thống kê theo cơ quan"}.get(name)
-        if built is not None:
-            assert vi[f"stats.table.{name}"] == built
+    titles = {
+        **tables.SECTIONS,
+        "agencies": tables.agencies([]).title,
+        "daily": tables.daily([]).title,
+    }
+    assert set(titles) == set(tables.TABLE_NAMES)
+    for name, title in titles.items():
+        assert vi[f"stats.table.{name}"] == title
     for column in tables.AGENCY_COLUMNS:
         assert vi[f"stats.agency.{column.key}"] == column.heading
     assert vi["stats.weekdays"].split("|") == list(tables.WEEKDAYS)
     assert vi["nav.stats"] == "Thống kê"
-    _ = H14
