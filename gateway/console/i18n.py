@@ -349,6 +349,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Cột chồng: mỗi ngày một cột, chia theo kết quả chuyển (đã nhận, đang chờ, lỗi, đã gỡ).",
         "Stacked bars: one per day, split by outcome (received, pending, failed, removed).",
     ),
+    "stats.side.sent": ("bản sao gửi đi", "copies sent"),
+    "stats.side.received": ("bản sao gửi đến", "copies addressed to it"),
     "stats.chart.monthly": ("Số bản sao theo tháng và kết quả", "Copies per month by outcome"),
     "stats.chart.monthly_desc": (
         "Cột chồng: mỗi tháng một cột, chia theo kết quả chuyển.",

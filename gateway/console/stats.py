@@ -37,7 +37,7 @@ from gateway.core.errors import BadRequest
 from gateway.core.stats import answers, tables
 from gateway.core.stats.figures import BACKLOG_CLASSES, BACKLOG_OLDER, OUTCOMES, Copies, Figures
 from gateway.core.stats.periods import Period, parse_period
-from gateway.core.stats.service import DAILY_DAYS, DAILY_MEASURES, AgencyLine, Statistics, Summary
+from gateway.core.stats.service import DAILY_MEASURES, AgencyLine, Statistics, Summary
 from gateway.runtime import statistics
 from identifiers import Registry
 from identifiers.code import as_code
@@ -301,42 +301,65 @@ def _months(period: Period) -> list[Period]:
     return out
 
 
-async def volume_chart(
-    stats: Statistics, asked: Asked, t: Translator
-) -> tuple[str | None, str | None]:
-    """The daily volume by outcome (or by month past :data:`DAILY_DAYS`; none past
-    :data:`MAX_MONTHS`), and the notice saying which."""
-    period, series = asked.period, _outcome_series(t)
-    title = t("stats.chart.daily")
-    if period.days <= DAILY_DAYS:
-        days = await stats.daily(period, asked.agency)
-        stacks = [Stack(f"{day:%d/%m}", f"{day:%d/%m/%Y}", f.as_sender.outcomes) for day, f in days]
-        return stacked_bars(
-            "chart-daily",
-            title,
-            t("stats.chart.daily_desc"),
-            stacks,
-            series,
-            empty=t("stats.empty"),
-        ), None
-    months = _months(period)
+@dataclass(frozen=True)
+class Volume:
+    """The volume charts of the page (one per side: an agency's copies sent and received; the
+    node's are the same copies), and the notice when they are by month or missing."""
+
+    charts: list[tuple[str, str]]  # (heading, SVG)
+    notice: str | None = None
+
+
+async def _series(
+    stats: Statistics, asked: Asked
+) -> tuple[list[tuple[str, str, Figures]], bool] | None:
+    """(axis label, tooltip name, figures) per day, or per month past a year (True); None past
+    :data:`MAX_MONTHS`."""
+    try:
+        days = await stats.daily(asked.period, asked.agency)
+    except BadRequest as exc:  # past DAILY_DAYS
+        if exc.code != "STATS_PERIOD":
+            raise
+    else:
+        return [(f"{day:%d/%m}", f"{day:%d/%m/%Y}", f) for day, f in days], False
+    months = _months(asked.period)
     if len(months) > MAX_MONTHS:
-        return None, t("stats.notice.no_chart")
-    stacks = []
+        return None
+    found = []
     for month in months:
         summary = await stats.summary(month, asked.agency, DAILY_MEASURES)
-        stacks.append(
-            Stack(f"{month.start:%m/%Y}", month.label, summary.figures.as_sender.outcomes)
+        found.append((f"{month.start:%m/%Y}", month.label, summary.figures))
+    return found, True
+
+
+async def volume_chart(stats: Statistics, asked: Asked, whole: bool, t: Translator) -> Volume:
+    """Copies by outcome per day (per month past :data:`DAILY_DAYS`, none past
+    :data:`MAX_MONTHS`): the node's copies, or an agency's as sender and as recipient."""
+    found = await _series(stats, asked)
+    if found is None:
+        return Volume([], t("stats.notice.no_chart"))
+    points, by_month = found
+    sides: list[tuple[str, Callable[[Figures], dict[str, int]]]] = [
+        ("sent", lambda f: f.as_sender.outcomes)
+    ]
+    if not whole:
+        sides.append(("received", lambda f: f.as_recipient.outcomes))
+    charts = []
+    for side, outcomes in sides:
+        heading = t(f"stats.chart.{'monthly' if by_month else 'daily'}")
+        if not whole:
+            heading = f"{heading}: {t(f'stats.side.{side}')}"
+        stacks = [Stack(label, name, outcomes(f)) for label, name, f in points]
+        svg = stacked_bars(
+            "chart-daily" if side == "sent" else "chart-daily-received",
+            heading,
+            t(f"stats.chart.{'monthly' if by_month else 'daily'}_desc"),
+            stacks,
+            _outcome_series(t),
+            empty=t("stats.empty"),
         )
-    chart = stacked_bars(
-        "chart-daily",
-        t("stats.chart.monthly"),
-        t("stats.chart.monthly_desc"),
-        stacks,
-        series,
-        empty=t("stats.empty"),
-    )
-    return chart, t("stats.notice.monthly")
+        charts.append((heading, svg))
+    return Volume(charts, t("stats.notice.monthly") if by_month else None)
 
 
 def shares_chart(lines: Sequence[AgencyLine], t: Translator) -> str:
@@ -423,7 +446,7 @@ async def stats_page(found: Reader) -> Response:
         for i, c in enumerate(per_agency.columns)
         if c.key not in OPTIONAL_COLUMNS or any(row[i] for row in per_agency.rows)
     ]
-    volume, volume_notice = await volume_chart(stats, chosen, t)
+    volume = await volume_chart(stats, chosen, chosen.agency is None, t)
     calendar = runtime.calendar.legal.calendar
     options = presets(today)
     if not chosen.is_range and chosen.period.label not in {v for v, _ in options}:
@@ -444,7 +467,6 @@ async def stats_page(found: Reader) -> Response:
         per_agency=per_agency,
         shown=shown,
         volume=volume,
-        volume_notice=volume_notice,
         shares=shares_chart(lines, t),
         hours=hours_chart(summary.figures, calendar, t),
         backlog=backlog_chart(summary.figures, t),

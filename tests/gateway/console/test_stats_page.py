@@ -70,6 +70,7 @@ async def test_the_page_shows_the_figures_with_charts_and_tables(counted: Consol
     watermark = (await counted.node.runtime.store.stats_state())[0]
     assert text_of(page, "watermark") == f"#{watermark}"
     assert 'href="/console/stats" class="current"' in page  # the menu's entry
+    assert 'id="chart-daily-received"' not in page  # the node's copies are counted once
     hours = html.fromstring(page).get_element_by_id("chart-hours")
     assert sum(int(r.get("data-value")) for r in hours.iter("rect") if r.get("data-cell")) == SENT
 
@@ -103,6 +104,10 @@ async def test_an_agency_scope_rolls_its_figures_up(counted: Console) -> None:
     assert tile(receiver, "tile-sent") == "0"
     assert tile(receiver, "tile-received") == str(SENT)
     assert "H41" in text_of(receiver, "scope-label")
+    received = html.fromstring(receiver).get_element_by_id("chart-daily-received")
+    assert sum(int(r.get("data-value")) for r in received.iter("rect") if r.get("data-key")) == SENT
+    sent = html.fromstring(receiver).get_element_by_id("chart-daily")
+    assert [r for r in sent.iter("rect") if r.get("data-key")] == []
     assert 'value="H41" selected' in receiver or f'value="{H41}" selected' in receiver
     sender = (await http.get("/console/stats", params={"period": period, "agency": H14})).text
     assert tile(sender, "tile-sent") == str(SENT)
