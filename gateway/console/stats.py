@@ -40,6 +40,7 @@ from gateway.core.stats.periods import Period, parse_period
 from gateway.core.stats.service import DAILY_MEASURES, AgencyLine, Statistics, Summary
 from gateway.runtime import statistics
 from identifiers import Registry
+from identifiers.agency import AgencyStatus
 from identifiers.code import as_code
 from identifiers.errors import IdentifierError
 
@@ -183,12 +184,14 @@ def agency_tree(registry: Registry) -> list[TreeItem]:
                 continue
             seen.add(code)
             agency = records[code]
-            out.append(TreeItem(code, agency.name, depth, agency.status.value == "closed"))
+            out.append(TreeItem(code, agency.name, depth, agency.status is AgencyStatus.CLOSED))
             walk(code, depth + 1)
 
     walk(None, 0)
     for code in sorted(set(records) - seen):  # a loop with no way in from a root
-        out.append(TreeItem(code, records[code].name, 0, records[code].status.value == "closed"))
+        out.append(
+            TreeItem(code, records[code].name, 0, records[code].status is AgencyStatus.CLOSED)
+        )
     return out
 
 
