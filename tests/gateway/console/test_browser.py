@@ -200,6 +200,11 @@ class StatsPages(Pages):
         found["xlsx"] = self.shots / "stats-agencies.xlsx"
         await download.save_as(str(found["xlsx"]))
         found["period"] = parse_qs(urlsplit(page.url).query)["period"][0]
+        await page.select_option("#agency", "H41")
+        await page.click("#apply-period")
+        await page.wait_for_load_state()
+        found["received_by_h41"] = await self.tile(page, "tile-received")
+        await page.screenshot(path=str(self.shots / "15b-stats-agency.png"), full_page=True)
         await page.goto(f"{self.base}/console/stats?lang=en")
         await page.screenshot(path=str(self.shots / "16-stats-en.png"), full_page=True)
         found["outside"] = page.context.outside
@@ -224,6 +229,7 @@ async def test_statistics_page(
     assert found["last_year"] == "0"
     assert f"period={year - 1}" in found["last_year_url"]
     assert found["again"] == "4"
+    assert found["received_by_h41"] == "3"
     assert found["filename"].endswith(".xlsx")
     assert found["outside"] == []
 
