@@ -16,6 +16,7 @@ date fields still hold a range is not a conflict. No period: this month.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -227,28 +228,32 @@ class Line:
     values: tuple[str, ...]
 
 
-def _n(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", ".")
+def number(value: int | None, language: str) -> str:
+    """A count as ``12.345`` (Vietnamese) or ``12,345``; ``—`` when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:,}".replace(",", ".") if language == "vi" else f"{value:,}"
 
 
 def document_lines(f: Figures, t: Translator) -> list[Line]:
     """The headline figures of the documents sent."""
     d = f.documents
     p = t.language
+    n = functools.partial(number, language=p)
     lines = [
-        Line(t("stats.doc.sent"), (_n(d.sent),)),
-        Line(t("stats.doc.urgent"), (_n(d.urgent),)),
+        Line(t("stats.doc.sent"), (n(d.sent),)),
+        Line(t("stats.doc.urgent"), (n(d.urgent),)),
         Line(t("stats.doc.urgent_share"), (percent(d.urgent_share, p),)),
-        Line(t("stats.doc.send_on_time"), (_n(d.send_on_time),)),
-        Line(t("stats.doc.send_late"), (_n(d.send_late),)),
-        Line(t("stats.doc.send_unknown"), (_n(d.send_unknown),)),
+        Line(t("stats.doc.send_on_time"), (n(d.send_on_time),)),
+        Line(t("stats.doc.send_late"), (n(d.send_late),)),
+        Line(t("stats.doc.send_unknown"), (n(d.send_unknown),)),
         Line(t("stats.doc.send_on_time_share"), (percent(d.send_on_time_share, p),)),
     ]
     total = sum(d.signatures.values())
     for key in sorted(d.signatures):
         share = d.signatures[key] / total if total else None
         label = f"{t('stats.doc.signatures')}: {t.signature(key)}"
-        lines.append(Line(label, (f"{_n(d.signatures[key])} ({percent(share, p)})",)))
+        lines.append(Line(label, (f"{n(d.signatures[key])} ({percent(share, p)})",)))
     return lines
 
 
@@ -256,28 +261,29 @@ def copy_lines(f: Figures, t: Translator) -> list[Line]:
     """The headline figures of the copies, the scope as sender and as recipient."""
     s, r = f.as_sender, f.as_recipient
     p = t.language
+    n = functools.partial(number, language=p)
 
     def both(label: str, get: Callable[[Copies], str]) -> Line:
         return Line(label, (get(s), get(r)))
 
-    lines = [both(t("stats.copy.copies"), lambda c: _n(c.copies))]
+    lines = [both(t("stats.copy.copies"), lambda c: n(c.copies))]
     for key in OUTCOMES:
         label = t(f"stats.outcome.{key}")
-        lines.append(Line(label, (_n(s.outcomes[key]), _n(r.outcomes[key]))))
+        lines.append(Line(label, (n(s.outcomes[key]), n(r.outcomes[key]))))
     lines += [
-        both(t("stats.copy.technical_p50"), lambda c: _n(c.technical_delay.p50)),
-        both(t("stats.copy.technical_p95"), lambda c: _n(c.technical_delay.p95)),
-        both(t("stats.copy.legal_p50"), lambda c: _n(c.legal_delay.p50)),
-        both(t("stats.copy.legal_p95"), lambda c: _n(c.legal_delay.p95)),
-        both(t("stats.copy.out_of_hours"), lambda c: _n(c.out_of_hours)),
+        both(t("stats.copy.technical_p50"), lambda c: n(c.technical_delay.p50)),
+        both(t("stats.copy.technical_p95"), lambda c: n(c.technical_delay.p95)),
+        both(t("stats.copy.legal_p50"), lambda c: n(c.legal_delay.p50)),
+        both(t("stats.copy.legal_p95"), lambda c: n(c.legal_delay.p95)),
+        both(t("stats.copy.out_of_hours"), lambda c: n(c.out_of_hours)),
         both(t("stats.copy.out_of_hours_share"), lambda c: percent(c.out_of_hours_share, p)),
-        both(t("stats.copy.notice_on_time"), lambda c: _n(c.notice.on_time)),
-        both(t("stats.copy.notice_late"), lambda c: _n(c.notice.late + c.notice.missing)),
+        both(t("stats.copy.notice_on_time"), lambda c: n(c.notice.on_time)),
+        both(t("stats.copy.notice_late"), lambda c: n(c.notice.late + c.notice.missing)),
         both(t("stats.copy.notice_share"), lambda c: percent(c.notice.share_on_time, p)),
-        both(t("stats.copy.processing_on_time"), lambda c: _n(c.processing.on_time)),
-        both(t("stats.copy.processing_late"), lambda c: _n(c.processing.late)),
-        both(t("stats.copy.processing_overdue"), lambda c: _n(c.processing.overdue_open)),
-        both(t("stats.copy.processing_open"), lambda c: _n(c.processing.open)),
+        both(t("stats.copy.processing_on_time"), lambda c: n(c.processing.on_time)),
+        both(t("stats.copy.processing_late"), lambda c: n(c.processing.late)),
+        both(t("stats.copy.processing_overdue"), lambda c: n(c.processing.overdue_open)),
+        both(t("stats.copy.processing_open"), lambda c: n(c.processing.open)),
         both(t("stats.copy.processing_share"), lambda c: percent(c.processing.share_on_time, p)),
     ]
     return lines
@@ -474,6 +480,7 @@ async def stats_page(found: Reader) -> Response:
         hours=hours_chart(summary.figures, calendar, t),
         backlog=backlog_chart(summary.figures, t),
         pct=lambda v: percent(v, t.language),
+        num=lambda v: number(v, t.language) if isinstance(v, int) else v,
         age=_age(runtime.clock.now(), summary),
         table_names=tables.TABLE_NAMES,
     )

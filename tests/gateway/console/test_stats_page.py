@@ -244,3 +244,42 @@ def test_the_words_are_those_of_the_tables() -> None:
         assert vi[f"stats.agency.{column.key}"] == column.heading
     assert vi["stats.weekdays"].split("|") == list(tables.WEEKDAYS)
     assert vi["nav.stats"] == "Thống kê"
+
+
+def test_presets_around_a_day() -> None:
+    """In January the previous month, quarter and half year are last year's."""
+    from gateway.console.stats import presets
+
+    assert [value for value, _ in presets(date(2026, 1, 15))] == [
+        "2026-01", "2025-12", "2026-Q1", "2025-Q4", "2026-H1", "2025-H2", "2026", "2025",
+    ]  # fmt: skip
+    assert [value for value, _ in presets(date(2026, 8, 31))][:6] == [
+        "2026-08", "2026-07", "2026-Q3", "2026-Q2", "2026-H2", "2026-H1",
+    ]  # fmt: skip
+
+
+def test_numbers_and_shares_in_each_language() -> None:
+    """Vietnamese writes 12.345 and 85,3 %; English 12,345 and 85.3%; nothing is a dash."""
+    from gateway.console.stats import number, percent
+
+    assert (number(12345, "vi"), number(12345, "en"), number(None, "vi")) == (
+        "12.345",
+        "12,345",
+        "—",
+    )
+    assert (percent(0.853, "vi"), percent(0.853, "en"), percent(None, "en")) == (
+        "85,3 %",
+        "85.3%",
+        "—",
+    )
+
+
+def test_office_hours_follow_the_calendar_sessions() -> None:
+    """07:30–11:30 and 13:30–17:00, Monday to Friday: 07–11 and 13–16 are office hours, the
+    lunch hour 12, the evening and the weekend are not."""
+    from business_calendar.calendar import BusinessCalendar
+    from gateway.console.stats import office_hours
+
+    found = office_hours(BusinessCalendar())
+    assert {h for d, h in found if d == 1} == {7, 8, 9, 10, 11, 13, 14, 15, 16}
+    assert {d for d, _ in found} == {1, 2, 3, 4, 5}
