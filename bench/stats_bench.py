@@ -52,13 +52,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from stats_cost import GROUPS, SPENT, lifecycle_cost
 
 from business_calendar.table import load_spec
-from gateway.api.stats import build_table
 from gateway.core.clock import VN_TZ, FrozenClock
 from gateway.core.legal import LegalTime
 from gateway.core.model import (
     MessageType,
 )
 from gateway.core.routing import code_key
+from gateway.core.stats.answers import build_table
 from gateway.core.stats.facts import NODE, CopyFact, DocumentFact, copy_cells, document_cells
 from gateway.core.stats.periods import date_range, parse_period
 from gateway.core.stats.service import Statistics

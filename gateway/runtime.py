@@ -39,6 +39,7 @@ from gateway.core.people import People, PeopleConfig
 from gateway.core.replay import ReplayConfig, Replays
 from gateway.core.routing import Routes
 from gateway.core.secrets import SecretBox
+from gateway.core.stats.service import Statistics
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
 from gateway.settings import NodeRole, Settings, env_var, redact_url
@@ -84,6 +85,18 @@ class Runtime:
     audit: AuditLog  # the hash-chained audit log, the node's AuditSink (gateway/core/audit.py)
     relay: OutboxRelay | None = None
     notifier: Notifier | None = None  # when this process runs the workers
+
+
+def statistics(runtime: Runtime) -> Statistics:
+    """The statistics use case over the running node's store, registry and calendar (the API's
+    ``/api/v1/stats`` and the console's statistics page both read through it)."""
+    return Statistics(
+        runtime.store,
+        runtime.registry,
+        lambda: runtime.calendar.legal.calendar,
+        runtime.clock,
+        node_id=runtime.settings.node_id,
+    )
 
 
 def admin_use_cases(

@@ -65,9 +65,16 @@ def test_gateway_core_talks_to_ports_only() -> None:
 
 
 #: Whole-node entry points outside gateway/: they start a node, as the CLI does, or serve an app
-#: with the node's server options (gateway.server: the floor app, the HTTP stack benchmark).
+#: with the node's server options (gateway.server: the floor app, the HTTP stack benchmark), or
+#: run the node's app in process (the statistics benchmark's cost of the rollups).
 NODE_ENTRY_POINTS = frozenset(
-    {"bench/exchange_bench.py", "bench/served.py", "bench/floor.py", "bench/http_stack.py"}
+    {
+        "bench/exchange_bench.py",
+        "bench/served.py",
+        "bench/floor.py",
+        "bench/http_stack.py",
+        "bench/stats_cost.py",
+    }
 )
 #: Benchmarks of gateway's own code: they import it and start no node (the statistics benchmark
 #: opens a store on its own PostgreSQL schema).

@@ -23,11 +23,11 @@ from gateway.api.codes import MAX_CODE_LENGTH
 from gateway.api.dependencies import RuntimeDep
 from gateway.api.errors import ERROR_RESPONSES
 from gateway.core.actors import Actor, Capability
-from gateway.core.errors import BadRequest, NotFound
-from gateway.core.stats import exports, tables
-from gateway.core.stats.periods import Period, date_range, parse_period
-from gateway.core.stats.service import AGENCY_MEASURES, DAILY_MEASURES, Statistics, Summary
-from gateway.runtime import Runtime
+from gateway.core.stats import answers, exports, tables
+from gateway.core.stats.answers import build_table, period_of, report_parts
+from gateway.core.stats.periods import Period
+from gateway.core.stats.service import Summary
+from gateway.runtime import statistics
 from schemas.stats import (
     StatsColumn,
     StatsFigures,
@@ -57,32 +57,6 @@ class ReportFormat(StrEnum):
 
     XLSX = "xlsx"
     HTML = "html"
-
-
-def statistics(runtime: Runtime) -> Statistics:
-    """The statistics use case over the running node's store, registry and calendar."""
-    return Statistics(
-        runtime.store,
-        runtime.registry,
-        lambda: runtime.calendar.legal.calendar,
-        runtime.clock,
-        node_id=runtime.settings.node_id,
-    )
-
-
-def period_of(period: str | None, start: date | None, end: date | None) -> Period:
-    """``period``, or ``from``..``to``; ``STATS_PERIOD`` when neither or both are given."""
-    if period is not None and (start is not None or end is not None):
-        raise BadRequest(
-            "give period, or from and to, not both", code="STATS_PERIOD", field="period"
-        )
-    if period is not None:
-        return parse_period(period)
-    if start is None or end is None:
-        raise BadRequest(
-            "give period (e.g. 2026-H1) or both from and to", code="STATS_PERIOD", field="period"
-        )
-    return date_range(start, end)
 
 
 PeriodQuery = Annotated[
@@ -134,38 +108,12 @@ def summary_body(summary: Summary) -> StatsSummary:
     )
 
 
-def _filename(name: str, period: Period, ext: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in period.label)
-    return f"thong-ke-{name}-{safe}.{ext}"
-
-
-def _file(content: bytes, media_type: str, filename: str) -> Response:
+def _file(found: answers.File) -> Response:
     return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
-
-
-async def build_table(
-    stats: Statistics, name: str, period: Period, agency: str | None
-) -> tuple[Summary, tables.Table]:
-    """One named table of a period and scope, with the summary it came from."""
-    if name not in tables.TABLE_NAMES:
-        raise NotFound(
-            f"no statistics table {name!r}: one of {', '.join(tables.TABLE_NAMES)}",
-            code="STATS_TABLE_UNKNOWN",
-            field="name",
-        )
-    if name == tables.DAILY:
-        summary = await stats.summary(period, agency, DAILY_MEASURES)
-        return summary, tables.daily(await stats.daily(period, agency))
-    if name == tables.AGENCIES:
-        summary = await stats.summary(period, agency, AGENCY_MEASURES)
-        lines = await stats.agencies(period, agency)
-        return summary, tables.agencies(lines, summary.figures)
-    summary = await stats.summary(period, agency, tables.MEASURES[name])
-    return summary, tables.BUILDERS[name](summary.figures)
 
 
 @router.get("/summary", response_model=StatsSummary, summary="Every figure of a period")
@@ -187,26 +135,7 @@ async def get_summary(
     summary = await stats.summary(chosen, agency)
     if format is TableFormat.JSON:
         return summary_body(summary)
-    sections = tables.sections(summary.figures)
-    if format is TableFormat.XLSX:
-        header = exports.header_of(summary, runtime.settings.node_id, "THỐNG KÊ GỬI, NHẬN VĂN BẢN")
-        return _file(
-            exports.xlsx_bytes(sections, header),
-            exports.XLSX_TYPE,
-            _filename("tong-hop", chosen, "xlsx"),
-        )
-    merged = tables.Table(
-        "summary",
-        "Tổng hợp",
-        (tables.Column("table", "Bảng"), *sections[1].columns),
-        tuple(
-            (t.name, *row, *([None] * (3 - len(row))))
-            for t in sections
-            if len(t.columns) <= 3  # the weekday × hour grid has a file of its own
-            for row in t.rows
-        ),
-    )
-    return _file(exports.csv_bytes(merged), exports.CSV_TYPE, _filename("tong-hop", chosen, "csv"))
+    return _file(answers.summary_file(summary, runtime.settings.node_id, format.value))
 
 
 @router.get("/tables/{name}", response_model=StatsTable, summary="One table of figures")
@@ -227,13 +156,8 @@ async def get_table(
     stats = statistics(runtime)
     chosen = period_of(period, start, end)
     summary, table = await build_table(stats, name, chosen, agency)
-    if format is TableFormat.CSV:
-        return _file(exports.csv_bytes(table), exports.CSV_TYPE, _filename(name, chosen, "csv"))
-    if format is TableFormat.XLSX:
-        header = exports.header_of(summary, runtime.settings.node_id, table.title.upper())
-        return _file(
-            exports.xlsx_bytes([table], header), exports.XLSX_TYPE, _filename(name, chosen, "xlsx")
-        )
+    if format is not TableFormat.JSON:
+        return _file(answers.table_file(summary, table, runtime.settings.node_id, format.value))
     return StatsTable(
         name=table.name,
         title=table.title,
@@ -243,15 +167,6 @@ async def get_table(
         columns=[StatsColumn(key=c.key, heading=c.heading) for c in table.columns],
         rows=[list(row) for row in table.rows],
     )
-
-
-async def report_parts(
-    stats: Statistics, period: Period, agency: str | None
-) -> tuple[Summary, tables.Table, list[tables.Table]]:
-    """What the 6-monthly report shows: the summary, the per-agency table, the sections."""
-    summary = await stats.summary(period, agency)
-    lines = await stats.agencies(period, agency)
-    return summary, tables.agencies(lines, summary.figures), tables.sections(summary.figures)
 
 
 @router.get(
@@ -278,8 +193,7 @@ async def get_report(
     node = runtime.settings.node_id
     if format is ReportFormat.HTML:
         return HTMLResponse(exports.report_html(summary, agencies, sections, node))
-    content = exports.report_xlsx(summary, agencies, sections, node)
-    return _file(content, exports.XLSX_TYPE, _filename("bao-cao", chosen, "xlsx"))
+    return _file(answers.report_file(summary, agencies, sections, node))
 
 
 @router.get("/freshness", response_model=StatsFreshness, summary="How far the rollups are")

@@ -40,6 +40,7 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("/console/", "nav.overview", Capability.READ_STATS),
+    NavItem("/console/stats", "nav.stats", Capability.READ_STATS),
     NavItem("/console/deliveries", "nav.deliveries", Capability.READ_DELIVERIES),
     NavItem("/console/replays", "nav.replays", Capability.READ_DELIVERIES),
     NavItem("/console/systems", "nav.systems", Capability.MANAGE_SYSTEMS),

@@ -22,6 +22,7 @@ from gateway.console import (
     registry,
     replays,
     signin,
+    stats,
     systems,
     users,
 )
@@ -38,7 +39,7 @@ def _assets() -> dict[str, Path]:
 
 
 #: The page modules, each with its ``router`` (paths under ``/console``).
-PAGES = (signin, overview, deliveries, replays, systems, registry, calendar, users, audit)
+PAGES = (signin, overview, stats, deliveries, replays, systems, registry, calendar, users, audit)
 PREFIX = "/console"
 
 

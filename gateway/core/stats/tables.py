@@ -334,3 +334,19 @@ MEASURES: dict[str, tuple[str, ...]] = {
 def sections(figures: Figures) -> list[Table]:
     """Every section table of one scope."""
     return [build(figures) for build in BUILDERS.values()]
+
+
+def summary_table(tables: Sequence[Table]) -> Table:
+    """The section tables as one (a column naming each row's table), for one CSV file; the
+    weekday × hour grid has a file of its own."""
+    return Table(
+        "summary",
+        "Tổng hợp",
+        (Column("table", "Bảng"), *_SIDES),
+        tuple(
+            (t.name, *row, *([None] * (3 - len(row))))
+            for t in tables
+            if len(t.columns) <= 3
+            for row in t.rows
+        ),
+    )

@@ -19,6 +19,7 @@ import uvicorn
 
 from gateway.core.actors import Role
 from gateway.core.model import DeliveryState
+from gateway.workers.stats import StatsWorker
 from tests.gateway.console.browser import BrowserThread
 from tests.scenarios.exchange.conftest import Node, eventually, node_settings, start_node
 from tests.scenarios.exchange.packages import document
@@ -97,6 +98,30 @@ async def failed_copies(console: Console, count: int) -> list[str]:
             lambda copy: copy is not None and copy.state is DeliveryState.FAILED,
         )
     return ids
+
+
+async def count_stats(console: Console) -> None:
+    """Bring the statistics rollups up to date (as the node's worker does every few seconds)."""
+    runtime = console.node.runtime
+    await StatsWorker(
+        runtime.store, runtime.clock, lambda: runtime.calendar.legal.calendar
+    ).catch_up()
+
+
+async def exchanged(console: Console, count: int) -> None:
+    """``count`` documents H14 sent to H41 and H41 received, counted in the statistics."""
+    sender, receiver = console.node.client(H14), console.node.client(H41)
+    for number in range(count):
+        await sender.send_edoc(
+            document(H14, (H41,), number=f"{200 + number}", subject=f"Công văn {number + 1}"),
+            from_code=H14,
+        )
+    items = await eventually(
+        lambda: receiver.get_received_edoc_list("edoc"), lambda v: len(v) == count
+    )
+    for item in items:
+        await receiver.update_status(item.doc_id, "done")
+    await count_stats(console)
 
 
 async def pull_list(console: Console) -> set[str]:

@@ -6,16 +6,26 @@ then verify the audit chain. Screenshots go to ``var/screenshots/<backend>/`` (g
 
 from __future__ import annotations
 
+import asyncio
+import io
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import openpyxl
 import pytest
 
 from gateway.core.model import DeliveryState
 from tests.conftest import ROOT
 from tests.gateway.console.browser import BrowserThread
-from tests.gateway.console.conftest import PASSWORDS, Console, failed_copies, pull_list
+from tests.gateway.console.conftest import (
+    PASSWORDS,
+    Console,
+    count_stats,
+    exchanged,
+    failed_copies,
+    pull_list,
+)
 from tests.scenarios.exchange.conftest import eventually
 
 VIEWPORT = {"width": 1366, "height": 768}
@@ -153,6 +163,92 @@ class Pages:
         await page.goto(f"{self.base}/console/?lang=en")
         await self.shot(page, "14-overview-en")
         return verdict, page.context.outside
+
+
+class StatsPages(Pages):
+    """The auditor on the statistics page."""
+
+    async def tile(self, page: Any, ident: str) -> str:
+        return str(await page.locator(f"#{ident} .value").inner_text()).strip()
+
+    async def auditor(self, browser: Any, last_year: str) -> dict[str, Any]:
+        page = await self.person(browser)
+        assert await self.sign_in(page, "kiemtoan", PASSWORDS["kiemtoan"]) == ""
+        await page.goto(f"{self.base}/console/")
+        await page.click("nav.side a[href='/console/stats']")
+        await page.wait_for_load_state()
+        assert await page.locator("main h1").inner_text() == "Thống kê"
+        found: dict[str, Any] = {"this_month": await self.tile(page, "tile-sent")}
+        for chart in ("chart-daily", "chart-shares", "chart-hours", "chart-backlog"):
+            assert await page.locator(f"svg#{chart}").count() == 1, chart
+        await page.screenshot(path=str(self.shots / "15-stats.png"), full_page=True)
+
+        await page.select_option("#period", last_year)
+        await page.click("#apply-period")
+        await page.wait_for_load_state()
+        found["last_year"] = await self.tile(page, "tile-sent")
+        found["last_year_url"] = page.url
+
+        await page.select_option("#period", index=0)  # this month
+        await page.click("#apply-period")
+        await page.wait_for_load_state()
+        found["again"] = await self.tile(page, "tile-sent")
+        async with page.expect_download() as waiting:
+            await page.click("#export-agencies-xlsx")
+        download = await waiting.value
+        found["filename"] = download.suggested_filename
+        found["xlsx"] = self.shots / "stats-agencies.xlsx"
+        await download.save_as(str(found["xlsx"]))
+        found["period"] = parse_qs(urlsplit(page.url).query)["period"][0]
+        await page.select_option("#agency", "H41")
+        await page.click("#apply-period")
+        await page.wait_for_load_state()
+        found["received_by_h41"] = await self.tile(page, "tile-received")
+        await page.screenshot(path=str(self.shots / "15b-stats-agency.png"), full_page=True)
+        await page.goto(f"{self.base}/console/stats?lang=en")
+        await page.screenshot(path=str(self.shots / "16-stats-en.png"), full_page=True)
+        found["outside"] = page.context.outside
+        return found
+
+
+@pytest.mark.browser
+async def test_statistics_page(
+    console: Console, served: str, browser: BrowserThread, backend: str
+) -> None:
+    """An auditor opens the statistics, picks another period in the form (other figures), and
+    downloads the per-agency XLSX, whose numbers are the API's JSON for the same period."""
+    await exchanged(console, 3)
+    await failed_copies(console, 1)
+    await count_stats(console)
+    shots = ROOT / "var" / "screenshots" / backend
+    shots.mkdir(parents=True, exist_ok=True)
+    runtime = console.node.runtime
+    year = runtime.clock.now().year
+    found = await browser.run(StatsPages(served, shots).auditor(browser.browser, str(year - 1)))
+    assert found["this_month"] == "4"
+    assert found["last_year"] == "0"
+    assert f"period={year - 1}" in found["last_year_url"]
+    assert found["again"] == "4"
+    assert found["received_by_h41"] == "3"
+    assert found["filename"].endswith(".xlsx")
+    assert found["outside"] == []
+
+    token = await runtime.people.create_token("kiemtoan")
+    answer = await console.client().get(
+        "/api/v1/stats/tables/agencies",
+        params={"period": found["period"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    table = answer.json()
+    content = await asyncio.to_thread(found["xlsx"].read_bytes)
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    first = next(i for i, row in enumerate(rows) if row and row[0] == "Mã định danh")
+    assert [c["heading"] for c in table["columns"]] == list(rows[first])
+    downloaded = [list(row) for row in rows[first + 1 :]]
+    assert downloaded == [[None if v == "" else v for v in row] for row in table["rows"]]
+    total = dict(zip([c["key"] for c in table["columns"]], table["rows"][-1], strict=True))
+    assert total["sent"] == 4
+    assert total["failed"] == 1
 
 
 @pytest.mark.browser

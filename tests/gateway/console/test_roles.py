@@ -19,6 +19,11 @@ C = Capability
 #: (method, path as requested, route template, capability), under ``/console``.
 ROUTES: tuple[tuple[str, str, str, Capability], ...] = (
     ("GET", "/", "/", C.READ_STATS),
+    ("GET", "/stats", "/stats", C.READ_STATS),
+    ("GET", "/stats?period=2026-H1&agency=H14", "/stats", C.READ_STATS),
+    ("GET", "/stats/tables/agencies?period=2026-H1", "/stats/tables/{name}", C.READ_STATS),
+    ("GET", "/stats/summary?period=2026&format=csv", "/stats/summary", C.READ_STATS),
+    ("GET", "/stats/report?period=2026-H1", "/stats/report", C.READ_STATS),
     ("GET", "/deliveries", "/deliveries", C.READ_DELIVERIES),
     ("GET", "/deliveries?state=failed&stuck=1", "/deliveries", C.READ_DELIVERIES),
     ("GET", "/deliveries/nope", "/deliveries/{delivery_id}", C.READ_DELIVERIES),
