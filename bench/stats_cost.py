@@ -26,6 +26,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import cpu
 import httpx
 from workload import make_docs, party, pdf_bytes, registry_csv
@@ -80,7 +81,16 @@ async def lifecycle_cost(
         async def run(self) -> None:
             await asyncio.Event().wait()
 
-    sender, receiver = party("s", "H14", 1), party("r", "H41", 1)
+    # Fresh systems and agencies for each run on the schema (a kept schema is measured again).
+    conn = await asyncpg.connect(
+        url.replace("postgresql+asyncpg", "postgresql"), server_settings={"search_path": schema}
+    )
+    try:
+        taken = {row[0] for row in await conn.fetch("select system_id from systems")}
+    finally:
+        await conn.close()
+    number = next(n for n in range(1, 100) if party("s", "H14", n).system_id not in taken)
+    sender, receiver = party("s", "H14", number), party("r", "H41", number)
     attachment = pdf_bytes(100 * 1024, 1)
     tmp = Path(tempfile.mkdtemp(prefix="stats-cost-"))
     (tmp / "registry.csv").write_text(registry_csv([sender, receiver]), encoding="utf-8")
