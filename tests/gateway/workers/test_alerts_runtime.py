@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from connectors.webhook import SIGNATURE_HEADER, verify
@@ -26,7 +27,13 @@ async def test_a_running_node_posts_a_failed_copy_to_its_webhook(tmp_path: Path)
             calendar_refresh_seconds=0,
         )
         async with open_runtime(settings, workers=True) as runtime:
-            copy = (await accepted(runtime.store, plan())).recipients[0].delivery_id
+            # Accepted now: dated in March (the plan's default), an alert round between its
+            # accept and its failure opens a stuck alert first (this test is about the failed one).
+            fresh = plan()
+            fresh = replace(
+                fresh, document=replace(fresh.document, accepted_at=runtime.clock.now())
+            )
+            copy = (await accepted(runtime.store, fresh)).recipients[0].delivery_id
             await runtime.store.fail_delivery(
                 copy, reason="gave up", code="ROUTE_DEAD_LETTER", actor="t", now=runtime.clock.now()
             )
