@@ -253,10 +253,13 @@ class SqlStats(SessionScope):
             core(StatsStateRow)
         ).on_conflict_do_nothing(index_elements=["name"])
         await s.execute(insert_state, [{"name": ROLLUP, "watermark": 0, "updated_at": now}])
-        older = await s.execute(delete(StatsStateRow).where(StatsStateRow.name != ROLLUP))
-        if getattr(older, "rowcount", 0):  # rollups of an older version: count again from 0
-            for table in (StatsCellRow, StatsFactRow, StatsAgencyRow):
-                await s.execute(delete(table))
+        if not getattr(self, "_rollup_version_checked", False):
+            # Once per process: rollups of an older version (its watermark row under another
+            # name) are forgotten and counted again from 0. Only a release changes the name.
+            older = await s.execute(delete(StatsStateRow).where(StatsStateRow.name != ROLLUP))
+            if getattr(older, "rowcount", 0):
+                for table in (StatsCellRow, StatsFactRow, StatsAgencyRow):
+                    await s.execute(delete(table))
         query = select(StatsStateRow.watermark).where(StatsStateRow.name == ROLLUP)
         if self._postgres:
             query = query.with_for_update()  # one worker at a time applies a batch
@@ -308,7 +311,9 @@ class SqlStats(SessionScope):
                     .where(StatsStateRow.name == ROLLUP)
                     .values(watermark=decided.watermark, updated_at=now)
                 )
-            return TickResult(len(seen), len(decided.cells), changed, written, decided.watermark)
+            result = TickResult(len(seen), len(decided.cells), changed, written, decided.watermark)
+        self._rollup_version_checked = True  # the batch, and any forgetting, committed
+        return result
 
     async def _apply(self, s: AsyncSession, cells: Mapping[str, Counter[Cell]]) -> tuple[int, int]:
         subjects = sorted(cells)
