@@ -54,6 +54,15 @@ DAILY_MEASURES = (f.DOC, f.COPY, f.COPY_OUTCOME)
 DAILY_DAYS = 366
 
 
+def mirrored(sums: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], int]:
+    """The node-wide sums from the sender's cells only: node-wide, every copy counts once as
+    sent and once as received, so the recipient side equals the sender side (half the read)."""
+    for (_, measure, bucket), n in list(sums.items()):
+        if measure.startswith(f.COPY):
+            sums[(f.RECIPIENT, measure, bucket)] = n
+    return sums
+
+
 #: Scopes resolved lately, by registry, its revision, the code and the agencies seen.
 _SCOPES: dict[tuple[int, int, str, tuple[str, ...]], tuple[Registry, Scope]] = {}
 _SCOPES_KEPT = 256
@@ -137,13 +146,7 @@ class Statistics:
         """The summed cells of ``period`` and ``scope`` (of some measures only, when given)."""
         if not scope.whole:
             return await self.store.stats_sums(split(period), sorted(scope.keys), measures)
-        # Node-wide, every copy counts once as sent and once as received: the recipient side
-        # equals the sender side, so only the sender's cells are read.
-        sums = await self.store.stats_sums(split(period), None, measures, (f.SENDER,))
-        for (_, measure, bucket), n in list(sums.items()):
-            if measure.startswith(f.COPY):
-                sums[(f.RECIPIENT, measure, bucket)] = n
-        return sums
+        return mirrored(await self.store.stats_sums(split(period), None, measures, (f.SENDER,)))
 
     async def summary(
         self, period: Period, agency: str | None = None, measures: Sequence[str] | None = None
@@ -167,13 +170,14 @@ class Statistics:
         scope = await self.scope(agency)
         now, calendar = self.clock.now(), self.calendar()
         if scope.whole:
-            found = await self.store.stats_daily(
-                period.start, period.end, None, DAILY_MEASURES, (f.SENDER,)
-            )
-            for sums in found.values():
-                for (_, measure, bucket), n in list(sums.items()):
-                    if measure.startswith(f.COPY):
-                        sums[(f.RECIPIENT, measure, bucket)] = n
+            found = {
+                day: mirrored(sums)
+                for day, sums in (
+                    await self.store.stats_daily(
+                        period.start, period.end, None, DAILY_MEASURES, (f.SENDER,)
+                    )
+                ).items()
+            }
         else:
             found = await self.store.stats_daily(
                 period.start, period.end, sorted(scope.keys), DAILY_MEASURES
