@@ -63,7 +63,7 @@ from gateway.store.tables import (
 #: The one watermark row, named with the version of what the facts measure: a release that adds
 #: a measure bumps it, and the worker's next tick forgets the older rollups and counts the whole
 #: history again (as ``stats rebuild`` does), so no cell misses the new measure.
-ROLLUP = "rollup.2"
+ROLLUP = "rollup.3"
 #: Ids per ``IN (...)`` list (SQLite allows 32 766 parameters per statement).
 CHUNK = 500
 _EDOC = "edoc"

@@ -3,8 +3,9 @@
 :func:`assemble` takes the sums of the cells of one scope (``(role, measure, bucket) -> n``) and
 judges the clock-dependent buckets at ``now``: a receipt notice still missing after its deadline
 is ``missing``, a copy not finished by its due time is ``overdue_open``, a copy waiting in its
-system's pull list has an age in working minutes. Percentiles are nearest-rank over the exact
-integer-minute histograms (:func:`percentile`), so they equal a recount to the minute.
+system's pull list has an age in working minutes. Percentiles are nearest-rank over histograms of
+delays in minutes floored to their step (:func:`~gateway.core.stats.facts.delay_step`: exact
+below an hour, within 3.1 % above), so they equal a recount that floors alike.
 """
 
 from __future__ import annotations

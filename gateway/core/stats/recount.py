@@ -17,6 +17,7 @@ from gateway.core.stats.facts import (
     COUNTED_STATUSES,
     CopyFact,
     DocumentFact,
+    delay_step,
     document_type,
     reason_of,
     receipt_hour,
@@ -43,7 +44,7 @@ from gateway.core.stats.scope import Scope
 
 
 def _delay(values: Iterable[int]) -> Delay:
-    histogram = Counter(values)
+    histogram = Counter(delay_step(v) for v in values)
     return Delay(sum(histogram.values()), percentile(histogram, 50), percentile(histogram, 95))
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from business_calendar.table import load_spec
 from gateway.core.legal import LegalTime
 from gateway.core.stats import facts as f
@@ -40,8 +44,8 @@ def test_replays() -> None:
 
 
 def test_a_received_copy_has_both_delays_and_its_notice_deadline() -> None:
-    """Received at 19:00 (out of hours): technical 600 min, legal = office minutes 09:00-17:00
-    less lunch; no notice yet: the deadline decides at read time."""
+    """Received at 19:00 (out of hours): technical 600 min (592 to its step), legal = office
+    minutes 09:00-17:00 less lunch; no notice yet: the deadline decides at read time."""
     received = AT + timedelta(hours=10)
     deadline = CALENDAR.notice_deadline(CALENDAR.legal_receipt_time(received))
     found = values(
@@ -53,8 +57,8 @@ def test_a_received_copy_has_both_delays_and_its_notice_deadline() -> None:
             notice_deadline=deadline,
         )
     )
-    assert found[f.COPY_TECHNICAL] == "600"
-    assert found[f.COPY_LEGAL] == str(CALENDAR.business_minutes(AT, received))
+    assert found[f.COPY_TECHNICAL] == "592"
+    assert found[f.COPY_LEGAL] == str(f.delay_step(CALENDAR.business_minutes(AT, received)))
     assert found[f.COPY_HOURS] == "out"
     assert found[f.COPY_NOTICE] == "due@" + f.instant(deadline)
 
@@ -64,3 +68,40 @@ def test_document_types_come_from_the_notation() -> None:
     assert f.document_type("QĐ-UBND") == "QĐ"
     assert f.document_type("UBND-VP") == "CV"
     assert f.document_type(None) == "CV"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "step"),
+    [
+        (0, 0),
+        (1, 1),
+        (63, 63),
+        (64, 64),
+        (65, 64),
+        (127, 126),
+        (128, 128),
+        (131, 128),
+        (600, 592),
+        (2047, 2016),
+        (2048, 2048),
+        (4000, 3968),
+    ],
+)
+def test_a_delay_is_exact_below_an_hour_and_floored_to_its_step_above(
+    minutes: int, step: int
+) -> None:
+    assert f.delay_step(minutes) == step
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_a_delay_step_is_at_most_a_32nd_below_the_delay(minutes: int) -> None:
+    """Never above the delay, never more than 1/32 below it, and its own step (idempotent)."""
+    step = f.delay_step(minutes)
+    assert step <= minutes
+    assert minutes - step <= minutes / 32
+    assert f.delay_step(step) == step
+
+
+def test_a_month_histogram_holds_at_most_32_values_per_doubling() -> None:
+    """Every minute of 0..4 095 falls in 64 + 6 × 32 steps."""
+    assert len({f.delay_step(m) for m in range(4096)}) == 64 + 6 * 32
