@@ -359,6 +359,7 @@ async def open_runtime(
                 upstream=lambda: upstream_client(settings, upstream_http),
                 replays=replays,
                 stats=store,
+                calendar_reload=calendar.reload,
             )
         yield Runtime(
             settings=settings,

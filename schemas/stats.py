@@ -51,10 +51,16 @@ class StatsFreshness(_Body):
     watermark: int
     newest: int = Field(description="The newest history entry's id.")
     updated_at: VnDateTime | None = None
+    recount: int = Field(
+        0,
+        description="Copies whose legal measures `calendar recompute` rewrote and that the "
+        "worker has not counted again yet (0 when every figure follows the current calendar).",
+    )
 
 
 class StatsDelay(_Body):
-    """p50/p95 of a delay in minutes (nearest rank, exact to the minute)."""
+    """p50/p95 of a delay in minutes (nearest rank over delays floored to their step: exact
+    below 64 minutes, within 3.1 % above; docs/statistics.md "Percentiles")."""
 
     count: int
     p50: int | None

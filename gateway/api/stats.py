@@ -103,7 +103,9 @@ def summary_body(summary: Summary) -> StatsSummary:
         period=_period(summary.period),
         scope=_scope(summary),
         generated_at=summary.generated_at,
-        freshness=StatsFreshness(watermark=f.watermark, newest=f.newest, updated_at=f.updated_at),
+        freshness=StatsFreshness(
+            watermark=f.watermark, newest=f.newest, updated_at=f.updated_at, recount=f.recount
+        ),
         figures=StatsFigures.model_validate(asdict(summary.figures)),
     )
 
@@ -201,4 +203,6 @@ async def get_freshness(runtime: RuntimeDep, _actor: ReadStats) -> StatsFreshnes
     """The rollups' watermark and the newest history entry (equal when everything is counted;
     the worker catches up within seconds)."""
     f = await statistics(runtime).freshness()
-    return StatsFreshness(watermark=f.watermark, newest=f.newest, updated_at=f.updated_at)
+    return StatsFreshness(
+        watermark=f.watermark, newest=f.newest, updated_at=f.updated_at, recount=f.recount
+    )

@@ -351,6 +351,11 @@ def _report_table(report: dict[str, Any]) -> list[str]:
         f"documents: {report['documents']} ({verb} {report['documents_changed']})",
         f"copies: {report['copies']} ({verb} {report['copies_changed']})",
         f"same values, new calendar version: {report['restamped']}",
+        *(
+            [f"statistics: {report['stats_recount']} copies to count again (the node's worker)"]
+            if report["applied"]
+            else []
+        ),
         *(f"  {line}" for line in report["examples"]),
     ]
 

@@ -60,8 +60,10 @@ def _with_stats(action: Callable[[Any, Any], Awaitable[None]], *, progress: bool
                 calendar = await open_calendar(settings, store, clock, audit)
             except CalendarError as error:
                 exit_with(str(error), EXIT_CONFIG)
-            worker = StatsWorker(store, clock, lambda: calendar.legal.calendar, batch=5000)
-            watermark, _, newest = await store.stats_state()
+            worker = StatsWorker(
+                store, clock, lambda: calendar.legal.calendar, batch=5000, refresh=calendar.reload
+            )
+            watermark, _, newest, _ = await store.stats_state()
             behind = max(0, newest - watermark)
             if progress and behind > 20000:
                 with typer.progressbar(
@@ -72,8 +74,7 @@ def _with_stats(action: Callable[[Any, Any], Awaitable[None]], *, progress: bool
                         bar.update(result.events)
                         if result.events < worker.batch:
                             break
-            else:
-                await worker.catch_up()
+            await worker.catch_up()  # the rest, and copies a recompute marked
             stats = Statistics(
                 store, load_registry(settings), lambda: calendar.legal.calendar, clock,
                 node_id=settings.node_id,

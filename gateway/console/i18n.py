@@ -318,6 +318,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "mục chưa được tính (bộ đếm đang cập nhật)",
         "entries not counted yet (the worker is catching up)",
     ),
+    "stats.recount": (
+        "bản sao chờ tính lại theo lịch làm việc mới",
+        "copies waiting to be counted again with the new calendar",
+    ),
     "stats.generated": ("Thời điểm lập", "Generated"),
     "stats.tile.sent": ("Văn bản gửi đi", "Documents sent"),
     "stats.tile.received": ("Văn bản đã nhận", "Copies received"),

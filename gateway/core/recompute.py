@@ -5,7 +5,9 @@ rewrites what is stored: each value keeps the version it was computed with. ``py
 calendar recompute --from DATE`` runs :func:`recompute`, which takes every document accepted since
 the start of DATE (+07:00) with its copies, computes their measures again with the current
 calendar, writes those that differ (and the new version on every one it looked at), and reports
-how many changed with a few examples. The first 01/03 and 06 of each copy are read from the status
+how many changed with a few examples. The copies written (and those of the documents written) are
+marked, in the same transactions, for the statistics worker to count again with the new calendar
+(docs/statistics.md "Recompute"). The first 01/03 and 06 of each copy are read from the status
 history, so ``notice_on_time`` and ``overdue`` follow a moved deadline too. Rows accepted before
 the measures existed get them this way.
 """
@@ -64,8 +66,10 @@ class LegalStore(Protocol):
         self,
         documents: Sequence[tuple[str, DocumentLegal]],
         copies: Sequence[tuple[str, CopyLegal]],
-    ) -> None:
-        """Write these documents' and copies' measures (``due_at`` of a copy is not stored)."""
+    ) -> int:
+        """Write these documents' and copies' measures (``due_at`` of a copy is not stored) and
+        mark their document copies for the statistics worker to count again; returns how many
+        copies were marked."""
         ...
 
 
@@ -81,6 +85,7 @@ class RecomputeReport:
     copies: int = 0
     copies_changed: int = 0
     restamped: int = 0  # rows whose values stayed and whose version was updated
+    recount: int = 0  # document copies marked for the statistics worker to count again
     examples: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,6 +99,7 @@ class RecomputeReport:
             "copies": self.copies,
             "copies_changed": self.copies_changed,
             "restamped": self.restamped,
+            "stats_recount": self.recount,
             "examples": list(self.examples),
         }
 
@@ -175,7 +181,7 @@ async def recompute(
                 if changed or old.calendar_version != new.calendar_version:
                     copies.append((item.copy.delivery_id, new))
         if apply and (documents or copies):
-            await store.save_legal(documents, copies)
+            report.recount += await store.save_legal(documents, copies)
         last = subjects[-1].document
         after = (last.accepted_at, last.document_id)
         if len(subjects) < batch:

@@ -14,16 +14,25 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from business_calendar.calendar import Override, OverrideKind
 from gateway.core.errors import NotAllowed
 from gateway.core.legal import DONE_CODE, NOTICE_CODES, StoredOverride
-from gateway.core.model import CopyLegal, DocumentLegal
+from gateway.core.model import CopyLegal, DocumentLegal, MessageType
 from gateway.core.recompute import CopySubject, LegalSubject
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import SessionScope, reconnecting
-from gateway.store.tables import CalendarOverrideRow, DeliveryRow, DocumentRow, StatusNoticeRow
+from gateway.store.tables import (
+    CalendarOverrideRow,
+    DeliveryRow,
+    DocumentRow,
+    StatsMarkRow,
+    StatusNoticeRow,
+)
 
+#: Ids per ``IN (...)`` list.
+_CHUNK = 500
 _SETTLING = sorted(NOTICE_CODES | {DONE_CODE})
 #: The key under which the first receipt notice (01 or 03) of a copy is kept.
 _NOTICE = "notice"
@@ -148,9 +157,12 @@ class SqlLegal(SessionScope):
         self,
         documents: Sequence[tuple[str, DocumentLegal]],
         copies: Sequence[tuple[str, CopyLegal]],
-    ) -> None:
-        """Write recomputed measures (one UPDATE per table, by primary key)."""
+    ) -> int:
+        """Write recomputed measures (one UPDATE per table, by primary key) and, in the same
+        transaction, mark for the statistics worker every document copy written or of a document
+        written (:class:`StatsMarkRow`); returns how many copies were marked."""
         async with self._tx() as s:
+            marked = await self._mark(s, documents, copies)
             if documents:
                 await s.execute(
                     update(DocumentRow),
@@ -182,3 +194,45 @@ class SqlLegal(SessionScope):
                         for delivery_id, legal in copies
                     ],
                 )
+        return marked
+
+    async def _mark(
+        self,
+        s: AsyncSession,
+        documents: Sequence[tuple[str, DocumentLegal]],
+        copies: Sequence[tuple[str, CopyLegal]],
+    ) -> int:
+        """Mark the document copies among ``copies`` and those of ``documents`` with the
+        calendar version they were written with (a recompute writes one version)."""
+        written = [legal.calendar_version for _, legal in documents]
+        written += [legal.calendar_version for _, legal in copies]
+        version = next((v for v in written if v), None)
+        if version is None:
+            return 0
+        ids = [delivery_id for delivery_id, _ in copies]
+        document_ids = [document_id for document_id, _ in documents]
+        for start in range(0, len(document_ids), _CHUNK):
+            ids.extend(
+                await s.scalars(
+                    select(DeliveryRow.delivery_id).where(
+                        DeliveryRow.document_id.in_(document_ids[start : start + _CHUNK])
+                    )
+                )
+            )
+        edoc: list[str] = []
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), _CHUNK):
+            edoc.extend(
+                await s.scalars(
+                    select(DeliveryRow.delivery_id).where(
+                        DeliveryRow.delivery_id.in_(unique[start : start + _CHUNK]),
+                        DeliveryRow.kind == MessageType.EDOC.value,
+                    )
+                )
+            )
+        if edoc:
+            await s.execute(
+                insert(StatsMarkRow),
+                [{"delivery_id": i, "calendar_version": version} for i in sorted(edoc)],
+            )
+        return len(edoc)

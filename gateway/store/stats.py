@@ -55,6 +55,7 @@ from gateway.store.tables import (
     StatsAgencyRow,
     StatsCellRow,
     StatsFactRow,
+    StatsMarkRow,
     StatsStateRow,
     StatusNoticeRow,
     core,
@@ -258,7 +259,7 @@ class SqlStats(SessionScope):
             # name) are forgotten and counted again from 0. Only a release changes the name.
             older = await s.execute(delete(StatsStateRow).where(StatsStateRow.name != ROLLUP))
             if getattr(older, "rowcount", 0):
-                for table in (StatsCellRow, StatsFactRow, StatsAgencyRow):
+                for table in (StatsCellRow, StatsFactRow, StatsAgencyRow, StatsMarkRow):
                     await s.execute(delete(table))
         query = select(StatsStateRow.watermark).where(StatsStateRow.name == ROLLUP)
         if self._postgres:
@@ -276,13 +277,19 @@ class SqlStats(SessionScope):
         missing: Sequence[int] = (),
         skip: Callable[[int], bool] = lambda _: False,
         base: int | None = None,
+        admit: Callable[[frozenset[str]], bool] = lambda _: True,
     ) -> TickResult:
         """One batch of the worker (module docstring): the entries after ``after`` (default:
         the watermark) and the ``missing`` ids below it; ``skip`` names entries applied already
         (the worker holds the watermark at a gap); ``plan`` computes the cells of what was
         loaded and the new watermark. ``base`` is the watermark the worker believes stored:
         when the stored one differs (another worker moved it, or the rollups were reset), the
-        batch reads on from the stored watermark and skips nothing (applying is idempotent)."""
+        batch reads on from the stored watermark and skips nothing (applying is idempotent).
+
+        The copies ``calendar recompute`` marked (:class:`StatsMarkRow`, at most ``limit``) are
+        counted again in the same batch, and their marks deleted, when ``admit`` accepts the
+        calendar versions they were written with; otherwise they wait (the result names those
+        versions in ``deferred``: the caller refreshes its calendar first)."""
         async with self._tx() as s:
             watermark = await self._lock_state(s, now)
             if base is not None and base != watermark:
@@ -302,16 +309,47 @@ class SqlStats(SessionScope):
                 )
             )
             fresh = [e.delivery_id for e in seen if not skip(e.event_id)]
+            marks = (
+                await s.execute(
+                    select(
+                        StatsMarkRow.mark_id,
+                        StatsMarkRow.delivery_id,
+                        StatsMarkRow.calendar_version,
+                    )
+                    .order_by(StatsMarkRow.mark_id)
+                    .limit(limit)
+                )
+            ).all()
+            versions = frozenset(version for _, _, version in marks)
+            deferred = bool(marks) and not admit(versions)
+            if marks and not deferred:
+                fresh.extend(delivery_id for _, delivery_id, _ in marks)
             documents, copies = await load_facts(s, fresh)
             decided = plan(Batch(seen, tuple(documents), tuple(copies), watermark))
             changed, written = await self._apply(s, decided.cells)
+            if marks and not deferred:
+                done = [mark_id for mark_id, _, _ in marks]
+                for start in range(0, len(done), CHUNK):
+                    await s.execute(
+                        delete(StatsMarkRow).where(
+                            _among(s, StatsMarkRow.mark_id, done[start : start + CHUNK])
+                        )
+                    )
             if decided.watermark != watermark:
                 await s.execute(
                     update(StatsStateRow)
                     .where(StatsStateRow.name == ROLLUP)
                     .values(watermark=decided.watermark, updated_at=now)
                 )
-            result = TickResult(len(seen), len(decided.cells), changed, written, decided.watermark)
+            result = TickResult(
+                len(seen),
+                len(decided.cells),
+                changed,
+                written,
+                decided.watermark,
+                marks=0 if deferred else len(marks),
+                deferred=versions if deferred else frozenset(),
+            )
         self._rollup_version_checked = True  # the batch, and any forgetting, committed
         return result
 
@@ -407,16 +445,17 @@ class SqlStats(SessionScope):
     @reconnecting
     async def stats_reset(self, now: datetime) -> None:
         """Forget every rollup: the worker counts the whole history again from watermark 0
-        (after ``calendar recompute``, which rewrites stored measures without history)."""
+        (``stats rebuild``)."""
         async with self._tx() as s:
-            for table in (StatsCellRow, StatsFactRow, StatsAgencyRow, StatsStateRow):
+            for table in (StatsCellRow, StatsFactRow, StatsAgencyRow, StatsMarkRow, StatsStateRow):
                 await s.execute(delete(table))
 
     # ------------------------------------------------------------------ reads
 
     @reconnecting
-    async def stats_state(self) -> tuple[int, datetime | None, int]:
-        """The watermark, when it last moved, and the newest history entry's id."""
+    async def stats_state(self) -> tuple[int, datetime | None, int, int]:
+        """The watermark, when it last moved, the newest history entry's id, and how many
+        copies ``calendar recompute`` marked are still to be counted again."""
         async with self._one() as s:
             row = (
                 await s.execute(
@@ -426,9 +465,10 @@ class SqlStats(SessionScope):
                 )
             ).first()
             newest = await s.scalar(select(func.max(EventRow.event_id)))
+            marked = await s.scalar(select(func.count()).select_from(StatsMarkRow))
         if row is None:
-            return 0, None, int(newest or 0)
-        return int(row[0]), row[1], int(newest or 0)
+            return 0, None, int(newest or 0), int(marked or 0)
+        return int(row[0]), row[1], int(newest or 0), int(marked or 0)
 
     @reconnecting
     async def stats_agencies(self) -> list[str]:

@@ -434,7 +434,7 @@ def core(model: type[Base]) -> Table:
 
 
 # ---------------------------------------------------------------------------- statistics rollups
-# Migrations 0011-0012 (docs/statistics.md): maintained by the statistics worker from the copies'
+# Migrations 0011-0013 (docs/statistics.md): maintained by the statistics worker from the copies'
 # history (delivery_events.event_id as its watermark), never written by the accept path.
 
 
@@ -482,6 +482,18 @@ class StatsAgencyRow(Base):
 
     agency: Mapped[str] = mapped_column(String(50), primary_key=True)
     first_day: Mapped[date] = mapped_column(Date)
+
+
+class StatsMarkRow(Base):
+    """A copy whose stored legal measures ``calendar recompute`` rewrote (with the calendar
+    version it used): the statistics worker counts it again by difference, then deletes the
+    mark. Marks are not unique: a copy marked again while a tick reads it is counted again."""
+
+    __tablename__ = "stats_marks"
+
+    mark_id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(String(36))
+    calendar_version: Mapped[str] = mapped_column(String(16))
 
 
 class StatsStateRow(Base):

@@ -5,12 +5,19 @@ since its watermark (:meth:`gateway.store.stats.SqlStats.stats_tick`), batch aft
 there are more, so a document accepted a few seconds ago is counted well within the 60 s the
 statistics promise (docs/statistics.md "Freshness"). Several node processes may run it: one at a
 time applies a batch (the watermark row is locked), the others find nothing new.
+
+The copies ``calendar recompute`` rewrote (it marks them: history entries are not written for a
+recompute) are counted again in the same batches, by difference, with this node's calendar. When
+they were written with another calendar version than the worker's, the worker first reloads its
+calendar (``refresh``: the operators' rows changed by the CLI are otherwise picked up within
+``GATEWAY_CALENDAR_REFRESH_SECONDS``), then counts them whatever the version is: the node's
+calendar is the one its figures use.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from business_calendar.calendar import BusinessCalendar
@@ -31,6 +38,7 @@ class StatsProgress:
     events: int = 0
     changed: int = 0
     watermark: int = 0
+    recounted: int = 0  # copies marked by ``calendar recompute`` counted again
 
 
 class StatsWorker:
@@ -44,14 +52,37 @@ class StatsWorker:
         *,
         interval: float = 5.0,
         batch: int = 1000,
+        refresh: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.calendar = calendar
         self.interval = interval
         self.batch = batch
+        self.refresh = refresh
         self.mark = Watermark(value=-1)
         self.progress = StatsProgress()
+        self._refreshed: frozenset[str] = frozenset()  # versions a refresh did not bring
+
+    def _admit(self, versions: frozenset[str]) -> bool:
+        """Count the marked copies now: written with this calendar's version, or the calendar
+        was reloaded for those versions already (or cannot be)."""
+        return (
+            versions <= {self.calendar().version}
+            or versions <= self._refreshed
+            or self.refresh is None
+        )
+
+    async def _reload(self, versions: frozenset[str]) -> None:
+        if self.refresh is not None:
+            await self.refresh()
+        self._refreshed = self._refreshed | versions
+        if not versions <= {self.calendar().version}:
+            log.warning(
+                "statistics recount with this node's calendar, not the one recompute used",
+                node_version=self.calendar().version,
+                recompute_versions=sorted(versions),
+            )
 
     def _plan(self, batch: Batch) -> TickPlan:
         now = self.clock.now()
@@ -71,6 +102,7 @@ class StatsWorker:
                 missing=missing,
                 skip=self.mark.skip,
                 base=self.mark.value if self.mark.value >= 0 else None,
+                admit=self._admit,
             )
         except BaseException:
             self.mark.forget()
@@ -82,6 +114,9 @@ class StatsWorker:
             p.changed + result.changed,
         )
         p.watermark = result.watermark
+        p.recounted += result.marks
+        if result.deferred:
+            await self._reload(result.deferred)
         return result
 
     async def catch_up(self) -> int:
@@ -91,7 +126,7 @@ class StatsWorker:
         while True:
             result = await self.tick()
             read += result.events
-            if result.events < self.batch:
+            if result.events < self.batch and result.marks < self.batch and not result.deferred:
                 return read
             # Catching up a long history: let the process's requests run between batches.
             await asyncio.sleep(0)

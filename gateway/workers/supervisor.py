@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
@@ -60,11 +60,14 @@ async def start_workers(
     upstream: Callable[[], VxpClient],
     replays: Replays | None = None,
     stats: StatsStore | None = None,
+    calendar_reload: Callable[[], Awaitable[object]] | None = None,
 ) -> Notifier:
     """Start this process's workers (module docstring); returns the notifier (for /metrics).
 
     ``upstream`` opens the client of the link to the national node; it is called only on a
-    provincial node with an upstream, and closed with the stack.
+    provincial node with an upstream, and closed with the stack. ``calendar_reload`` reloads the
+    operators' calendar rows (the statistics worker calls it before counting again copies a
+    ``calendar recompute`` wrote with another calendar version).
     """
     router = Router(store, registry, clock)
     await bus.subscribe(work.Topic.ROUTE, router.handle, on_dead=router.on_dead)
@@ -126,7 +129,7 @@ async def start_workers(
     ]
     if stats is not None:
         # The statistics rollups, from the copies' history (docs/statistics.md "Freshness").
-        rollup = StatsWorker(stats, clock, lambda: legal.calendar)
+        rollup = StatsWorker(stats, clock, lambda: legal.calendar, refresh=calendar_reload)
         tasks.append(asyncio.create_task(rollup.run(), name="stats-rollup"))
     if puller is not None:
         tasks.append(asyncio.create_task(puller.run(), name="upstream-puller"))

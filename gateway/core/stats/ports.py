@@ -26,16 +26,19 @@ class StatsStore(Protocol):
         missing: Sequence[int] = (),
         skip: Callable[[int], bool] = ...,
         base: int | None = None,
+        admit: Callable[[frozenset[str]], bool] = ...,
     ) -> TickResult:
-        """One batch of the worker, in one transaction."""
+        """One batch of the worker, in one transaction, with the copies ``calendar recompute``
+        marked when ``admit`` accepts their calendar versions."""
         ...
 
     async def stats_reset(self, now: datetime) -> None:
         """Forget every rollup (the worker counts everything again)."""
         ...
 
-    async def stats_state(self) -> tuple[int, datetime | None, int]:
-        """The watermark, when it moved, and the newest history entry's id."""
+    async def stats_state(self) -> tuple[int, datetime | None, int, int]:
+        """The watermark, when it moved, the newest history entry's id, and the copies marked
+        by ``calendar recompute`` still to count again."""
         ...
 
     async def stats_agencies(self) -> list[str]:

@@ -72,6 +72,9 @@ class TickResult:
     changed: int  # subjects whose cells changed
     cells: int  # cell rows written
     watermark: int
+    marks: int = 0  # copies marked by ``calendar recompute`` counted again
+    #: Calendar versions of marked copies left for a later tick (the worker's calendar differs).
+    deferred: frozenset[str] = frozenset()
 
 
 #: Most missing ids a tick asks for by id; beyond, it reads on from the watermark.

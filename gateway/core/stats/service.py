@@ -75,6 +75,7 @@ class Freshness:
     watermark: int
     newest: int  # the newest history entry's id
     updated_at: datetime | None  # when the watermark last moved
+    recount: int = 0  # copies ``calendar recompute`` rewrote, not yet counted again
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,8 @@ class Statistics:
 
     async def freshness(self) -> Freshness:
         """The rollups' watermark."""
-        watermark, updated_at, newest = await self.store.stats_state()
-        return Freshness(watermark, newest, updated_at)
+        watermark, updated_at, newest, recount = await self.store.stats_state()
+        return Freshness(watermark, newest, updated_at, recount)
 
     async def sums(
         self, period: Period, scope: Scope, measures: Sequence[str] | None = None

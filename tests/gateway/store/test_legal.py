@@ -276,3 +276,58 @@ async def test_recompute_after_an_override(store: SqlStore, legal: LegalTime) ->
     assert (again.documents_changed, again.copies_changed, again.restamped) == (0, 0, 0)
     wider = await recompute(store, changed, date(2026, 2, 1), batch=1)
     assert (wider.documents, wider.documents_changed, wider.restamped) == (4, 0, 1)
+
+
+async def test_the_statistics_follow_a_recompute_by_themselves(
+    store: SqlStore, legal: LegalTime
+) -> None:
+    """Recompute marks the copies it rewrote; the worker, whose calendar is still the old one,
+    reloads it and counts them again by difference: the figures equal the recount with the new
+    calendar, with no ``stats rebuild`` and never zeroed in between."""
+    from gateway.core.clock import FrozenClock
+    from gateway.core.stats.periods import date_range
+    from gateway.core.stats.service import Statistics
+    from gateway.workers.stats import StatsWorker
+    from tests.gateway.store.stats_history import registry
+
+    p = await accepted(store, document_plan(legal, vn("2026-03-05T10:00")))
+    await received(store, legal, p.recipients[0].delivery_id, vn("2026-03-05T16:00"))
+    current = [legal]
+    reloads: list[str] = []
+    changed = legal
+
+    async def reload() -> None:  # what CalendarAdmin.reload does: the stored rows, rebuilt
+        reloads.append(changed.version)
+        current[0] = changed
+
+    clock = FrozenClock(vn("2026-03-09T09:00"))
+    worker = StatsWorker(store, clock, lambda: current[0].calendar, refresh=reload)
+    stats = Statistics(store, registry(), lambda: current[0].calendar, clock)
+    march = date_range(date(2026, 3, 1), date(2026, 3, 31))
+    await worker.catch_up()
+    before = (await stats.summary(march)).figures
+    assert before.as_recipient.out_of_hours == 0  # 16:00 on a working Thursday
+
+    row = Override(date(2026, 3, 5), OverrideKind.DAY_OFF, "Nghỉ", "CV 9/2026")
+    await store.add_calendar_override(StoredOverride(row, vn("2026-03-07T08:00"), "test"))
+    changed = LegalTime(legal.spec, await store.calendar_overrides())
+    report = await recompute(store, changed, date(2026, 3, 1))
+    assert report.recount == 1
+    assert report.as_dict()["stats_recount"] == 1
+    pending = await stats.summary(march)
+    assert pending.freshness.recount == 1
+    assert pending.figures == before  # still counted, with the old calendar, until the tick
+
+    await worker.catch_up()
+    assert reloads == [changed.version]  # reloaded once, before counting the marked copy
+    after = await stats.summary(march)
+    assert after.freshness.recount == 0
+    assert worker.progress.recounted == 1
+    assert after.figures.as_recipient.out_of_hours == 1  # received on a day now off
+    assert after.figures.as_recipient.legal_delay != before.as_recipient.legal_delay
+    assert after.figures == await stats.recount(march)
+    assert after.figures.as_sender.copies == before.as_sender.copies  # counted once, not twice
+
+    # A dry run marks nothing; a recompute with nothing to change marks nothing either.
+    assert (await recompute(store, changed, date(2026, 3, 1), apply=False)).recount == 0
+    assert (await recompute(store, changed, date(2026, 3, 1))).recount == 0
