@@ -9,8 +9,9 @@ statistics worker held off. The SDK-faithful :class:`connectors.vxp.client.VxpCl
 ``getReceivedEdocList``, ``getEdoc``, ``updateStatus done``, its status 01 sent back, the
 sender's list, ``getEdoc`` and ``done``. The statistics worker ticks after each step of a group
 (as a running node's does between requests), so every copy is counted again after each change.
-CPU is this process's plus that of the PostgreSQL backends serving it (:mod:`cpu`), read around
-each step and each tick, so the two are apart. The node's figure includes the in-process
+CPU is this process's (``time.process_time``) plus that of the PostgreSQL backends serving it
+(:mod:`cpu`), read around each step and each tick, so the two are apart, and the meter's own
+reading of /proc is left out of both. The node's figure includes the in-process
 client's signing and parsing and excludes the HTTP server's: the two are of the same order
 (docs/benchmarks.md, "Exchange").
 """
@@ -55,16 +56,25 @@ class Meter:
         self.spent: dict[str, float] = dict.fromkeys(SPENT, 0.0)
         self.pid = os.getpid()
 
-    def _now(self) -> float:
-        groups = cpu.delta({}, cpu.snapshot({"clients": self.pid}))
-        return groups.get("clients", 0.0) + groups.get("postgres", 0.0)
+    def _postgres(self) -> float:
+        """CPU seconds so far of the PostgreSQL backends serving this process (:mod:`cpu` puts
+        them in this process's group)."""
+        return sum(
+            seconds
+            for pid, (group, seconds) in cpu.snapshot({"clients": self.pid}).items()
+            if pid != self.pid and group in ("clients", "postgres")
+        )
 
     async def timed(self, what: str, work: Awaitable[T]) -> T:
         """Run ``work``, adding its CPU to ``what`` (measured around a whole step, so that
-        reading /proc costs nothing per call)."""
-        start = self._now()
+        reading /proc costs nothing per call). This process's CPU is read with
+        ``time.process_time()`` inside the two readings of /proc, so that the meter's own work
+        (a /proc walk costs a few milliseconds) is never charged to the step it measures."""
+        postgres = self._postgres()
+        own = time.process_time()
         result = await work
-        self.spent[what] += self._now() - start
+        own = time.process_time() - own
+        self.spent[what] += own + self._postgres() - postgres
         return result
 
 
