@@ -380,22 +380,21 @@ class SqlStats(SessionScope):
         subjects = sorted(cells)
         old: dict[str, str] = {}
         for ids in _chunks(subjects):
-            for subject, text in await s.execute(
+            for subject, stored in await s.execute(
                 select(StatsFactRow.subject, StatsFactRow.cells).where(
                     _among(s, StatsFactRow.subject, ids)
                 )
             ):
-                old[subject] = text
+                old[subject] = stored
         delta: Counter[Cell] = Counter()
         upserts: list[dict[str, Any]] = []
         removed: list[str] = []
         for subject in subjects:
             new = cells[subject]
             text = encode(new) if new else None
-            stored = old.get(subject)
-            if text == stored:
+            if text == old.get(subject):
                 continue  # unchanged (most documents at each of their copies' steps)
-            change = difference(decode(stored), new)
+            change = difference(decode(old.get(subject)), new)
             if not change:
                 continue
             delta.update(change)
