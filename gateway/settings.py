@@ -212,12 +212,16 @@ class Settings(BaseSettings):
     stuck_available_hours: float = Field(
         default=8.0,
         ge=0,
+        # About a year of office time: beyond, "stuck" means nothing more (and a huge value
+        # overflowed the alert rounds' time arithmetic).
+        le=2000,
         description="A copy available but not confirmed after this many working hours (the "
         "business calendar) is stuck.",
     )
     stuck_moving_minutes: float = Field(
         default=60.0,
         ge=0,
+        le=525_600,  # a year
         description="A copy queued or forwarded for longer than this many minutes is stuck.",
     )
     sign_in_max_failures: int = Field(

@@ -72,3 +72,13 @@ def test_a_webhook_url_must_be_http() -> None:
     """Anything but an http(s) URL is refused."""
     with pytest.raises(ValidationError, match="webhook_url"):
         get_settings(webhook_url="ftp://ops.example/hook", webhook_secret=REAL)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("stuck_available_hours", 1e9), ("stuck_moving_minutes", 1e12)]
+)
+def test_a_stuck_threshold_past_a_year_is_refused(name: str, value: float) -> None:
+    """Beyond about a year (2 000 working hours, 525 600 minutes) a threshold is refused at
+    start-up, naming it, instead of crashing every alert round later (a timedelta overflow)."""
+    with pytest.raises(ValidationError, match=name):
+        get_settings(**{name: value})
