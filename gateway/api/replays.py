@@ -17,7 +17,7 @@ from gateway.api.dependencies import RuntimeDep
 from gateway.core.actors import Actor, Capability
 from gateway.core.deliveries_admin import DeliveryFilter
 from gateway.core.model import DeliveryState
-from gateway.core.replay import ReplayRequest, ReplayResult
+from gateway.core.replay_model import ReplayRequest, ReplayResult
 from schemas.errors import ErrorBody
 from schemas.exchange import CopyState
 from schemas.replay import (

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.delivery import Event, step
 from gateway.core.model import DeliveryState, EventKind, OutboxItem
-from gateway.core.replay import (
+from gateway.core.replay_model import (
     Outcome,
     Progress,
     ReplayPlan,

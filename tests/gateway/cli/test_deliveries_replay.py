@@ -205,7 +205,7 @@ def test_approve_wait_follows_the_run_with_a_progress_bar(
 ) -> None:
     """`replay approve --wait` polls the request until its run leaves `approved`."""
     from gateway.cli.replay import _follow
-    from gateway.core.replay import Progress, ReplayRequest, RequestState
+    from gateway.core.replay_model import Progress, ReplayRequest, RequestState
 
     def state(done: int, which: RequestState) -> ReplayRequest:
         return ReplayRequest(

@@ -23,14 +23,14 @@ from gateway.core.delivery import Event
 from gateway.core.errors import BadRequest, NotAllowed
 from gateway.core.legal import LegalTime
 from gateway.core.model import DeliveryEvent, DeliveryState, DeliveryView, EventKind, MessageType
-from gateway.core.replay import (
+from gateway.core.replay import Replays
+from gateway.core.replay_model import (
     REQUEST_TTL,
     Outcome,
     Progress,
     ReplayPlan,
     ReplayRequest,
     ReplayResult,
-    Replays,
     RequestState,
     plan_for,
 )

@@ -21,14 +21,8 @@ from gateway.core.deliveries_admin import DeliveriesAdmin, DeliveryFilter
 from gateway.core.errors import BadRequest, ExchangeError, NotAllowed, StoreUnavailable
 from gateway.core.legal import LegalTime
 from gateway.core.model import DeliveryState, EventKind, MessageType
-from gateway.core.replay import (
-    Outcome,
-    ReplayConfig,
-    ReplayPlan,
-    ReplayResult,
-    Replays,
-    RequestState,
-)
+from gateway.core.replay import ReplayConfig, Replays
+from gateway.core.replay_model import Outcome, ReplayPlan, ReplayResult, RequestState
 from gateway.core.routing import Routes
 from gateway.core.work import UPSTREAM
 from gateway.store.repository import SqlStore

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gateway.core.delivery import Event, initial_state, step
 from gateway.core.model import DeliveryState, EventKind
-from gateway.core.replay import ReplayPlan
+from gateway.core.replay_model import ReplayPlan
 from gateway.core.work import UPSTREAM
 from gateway.store.repository import SqlStore
 from tests.gateway.store.conftest import NOW, accepted, plan

@@ -11,7 +11,7 @@ import pytest
 from connectors.bus import Message, Reject, Retry
 from gateway.core import work
 from gateway.core.errors import StoreUnavailable
-from gateway.core.replay import Progress, ReplayRequest, RequestState
+from gateway.core.replay_model import Progress, ReplayRequest, RequestState
 from gateway.workers.relay import to_message
 from gateway.workers.replayer import ReplayRunner, resume
 from tests.gateway.store.conftest import NOW
