@@ -27,7 +27,8 @@ from gateway.core.model import (
     MessageType,
     StatusNotice,
 )
-from gateway.store.accepting import VIEW_SQL, deliveries_of, find_origin, view_record
+from gateway.store.accepting import deliveries_of, find_origin
+from gateway.store.accepting_pg import VIEW_SQL, view_record
 from gateway.store.deliveries import event
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import SessionScope, reconnecting

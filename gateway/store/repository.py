@@ -5,6 +5,7 @@
 | module | what |
 |---|---|
 | :mod:`gateway.store.accepting` | one accept's reads and writes in one transaction |
+| :mod:`gateway.store.accepting_pg` | the same on PostgreSQL in two round trips of driver SQL |
 | :mod:`gateway.store.deliveries` | copies changing state, by :mod:`gateway.core.delivery` |
 | :mod:`gateway.store.reads` | pull lists, counts, fetch, the trace, the workers' look-ups |
 | :mod:`gateway.store.queries` | the sender's and the operators' paged lists |
@@ -38,7 +39,8 @@ from sqlalchemy.exc import IntegrityError
 from gateway.core.errors import Conflict
 from gateway.core.model import DeliveryState, DeliveryView, DocumentRecord, MessageType
 from gateway.store import queries
-from gateway.store.accepting import PgAcceptUnit, SqlAcceptUnit
+from gateway.store.accepting import SqlAcceptUnit
+from gateway.store.accepting_pg import PgAcceptUnit
 from gateway.store.admin import SqlAdminDeliveries
 from gateway.store.alerts import SqlAlerts
 from gateway.store.deliveries import SqlDeliveries
