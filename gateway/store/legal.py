@@ -23,6 +23,7 @@ from gateway.core.model import CopyLegal, DocumentLegal, MessageType
 from gateway.core.recompute import CopySubject, LegalSubject
 from gateway.store.rows import document, view, view_query
 from gateway.store.session import SessionScope, reconnecting
+from gateway.store.stats_facts import chunks
 from gateway.store.tables import (
     CalendarOverrideRow,
     DeliveryRow,
@@ -31,8 +32,6 @@ from gateway.store.tables import (
     StatusNoticeRow,
 )
 
-#: Ids per ``IN (...)`` list.
-_CHUNK = 500
 _SETTLING = sorted(NOTICE_CODES | {DONE_CODE})
 #: The key under which the first receipt notice (01 or 03) of a copy is kept.
 _NOTICE = "notice"
@@ -209,23 +208,19 @@ class SqlLegal(SessionScope):
         version = next((v for v in written if v), None)
         if version is None:
             return 0
-        ids = [delivery_id for delivery_id, _ in copies]
-        document_ids = [document_id for document_id, _ in documents]
-        for start in range(0, len(document_ids), _CHUNK):
-            ids.extend(
+        ids = {delivery_id for delivery_id, _ in copies}
+        for part in chunks(sorted({document_id for document_id, _ in documents})):
+            ids.update(
                 await s.scalars(
-                    select(DeliveryRow.delivery_id).where(
-                        DeliveryRow.document_id.in_(document_ids[start : start + _CHUNK])
-                    )
+                    select(DeliveryRow.delivery_id).where(DeliveryRow.document_id.in_(part))
                 )
             )
         edoc: list[str] = []
-        unique = sorted(set(ids))
-        for start in range(0, len(unique), _CHUNK):
+        for part in chunks(sorted(ids)):
             edoc.extend(
                 await s.scalars(
                     select(DeliveryRow.delivery_id).where(
-                        DeliveryRow.delivery_id.in_(unique[start : start + _CHUNK]),
+                        DeliveryRow.delivery_id.in_(part),
                         DeliveryRow.kind == MessageType.EDOC.value,
                     )
                 )
