@@ -62,7 +62,7 @@ class StatsWorker:
         self.refresh = refresh
         self.mark = Watermark(value=-1)
         self.progress = StatsProgress()
-        self._refreshed: frozenset[str] = frozenset()  # versions a refresh did not bring
+        self._refreshed: frozenset[str] = frozenset()  # versions it reloaded its calendar for
 
     def _admit(self, versions: frozenset[str]) -> bool:
         """Count the marked copies now: written with this calendar's version, or the calendar
