@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from gateway import package_version
-from gateway.api import build_router
+from gateway.api import VXP_ROUTES, build_router
 from gateway.api.correlation import RequestContextMiddleware
 from gateway.api.errors import install_error_handlers
 from gateway.console import build_console_router
@@ -71,6 +71,9 @@ def create_app(
     app.state.runtime = None
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    # The VXP API first, in the app's own router: document systems poll it all day, routes are
+    # matched in order, and FastAPI walks included routers on every match.
+    app.router.routes.extend(VXP_ROUTES)
     app.include_router(build_router())
     # The operator console (/console): server-rendered pages, not part of the OpenAPI document.
     app.include_router(build_console_router())

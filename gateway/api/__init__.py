@@ -28,11 +28,13 @@ from gateway.api.query import refuse_unknown_query
 API_PREFIX = "/api/v1"
 
 
+#: The VXP-compatible API's routes (plain routes, put first in the app's router by create_app).
+VXP_ROUTES = vxp.ROUTES
+
+
 def build_router() -> APIRouter:
     """The native API under :data:`API_PREFIX`, plus the probes and ``/metrics`` at the root."""
     router = APIRouter()
-    # The VXP API first: document systems poll it all day, and routes are matched in order.
-    router.include_router(vxp.router)
     router.include_router(health.router)
     router.include_router(metrics.router)
     # Every /api/v1 route refuses query parameters it does not take (gateway.api.query).

@@ -1,5 +1,5 @@
 """The VXP-compatible API (``/vxp``): the wire protocol of the official national-axis SDK."""
 
-from gateway.api.vxp.routes import router
+from gateway.api.vxp.routes import ROUTES
 
-__all__ = ["router"]
+__all__ = ["ROUTES"]

@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
+from starlette.routing import BaseRoute, Route
 
 from connectors.vxp.errors import VxpError
 from connectors.vxp.protocol import ascii_json, extract_document, parse_to
@@ -38,7 +39,6 @@ from gateway.telemetry import ROUTE_STATE_KEY
 from identifiers import IdentifierError
 
 log = get_logger(__name__)
-router = APIRouter()
 
 SEND = "sendEdoc"
 DOWNLOAD = "downloadEdoc"
@@ -379,24 +379,23 @@ async def _download(runtime: Runtime, request: Request) -> Response:
     return Response(data, media_type="application/xml")
 
 
-@router.api_route("/vxp", methods=["GET", "POST", "PUT"], include_in_schema=False)
-@router.api_route("/vxp/{path:path}", methods=["GET", "POST", "PUT"], include_in_schema=False)
-async def vxp(request: Request, path: str = "") -> Response:
+async def vxp(request: Request) -> Response:
     """Dispatch one VXP call on the last path segment."""
-    name = _action(path)
+    name = _action(str(request.path_params.get("path", "")))
+    handler = ACTIONS.get(name)
+    # One route serves every action: time each action on its own, and a made-up name under the
+    # route's template, not a label of its own (docs/metrics.md).
+    known = handler is not None or name == DOWNLOAD
+    setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}" if known else "/vxp/{path:path}")
     runtime = current_runtime(request)
     if runtime is None:
         if name == DOWNLOAD:
             return Response(b"", status_code=503)
         return fail("INTERNAL", "the node is starting or stopping; retry shortly")
     if name == DOWNLOAD:
-        setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
         return await _download(runtime, request)
-    handler = ACTIONS.get(name)
     if handler is None:
         return fail("ACTION_UNKNOWN", f"unknown action {name!r}", "path")
-    # One route serves every action: time each action on its own (docs/metrics.md).
-    setattr(request.state, ROUTE_STATE_KEY, f"/vxp/{name}")
     caller: str | None = None  # the sending system once authenticated (per-system counters)
     try:
         call = await _authenticate(runtime, request)
@@ -423,3 +422,14 @@ async def vxp(request: Request, path: str = "") -> Response:
         # Q10: never an HTML/text error page; an outage must not look like an empty inbox.
         log.exception("vxp call failed", action=name)
         return fail("INTERNAL", "the node failed to process the request; nothing was stored")
+
+
+#: The VXP API's routes: plain Starlette routes, not FastAPI's. The SDK's wire format is fixed, so
+#: they need no dependency injection, parameter validation or OpenAPI entry, and document systems
+#: poll them all day: :func:`gateway.app.create_app` puts them first in the app's own router, so a
+#: poll is matched without walking the native API's included routers (docs/benchmarks.md).
+METHODS = ["GET", "POST", "PUT"]
+ROUTES: list[BaseRoute] = [
+    Route("/vxp", vxp, methods=METHODS, include_in_schema=False),
+    Route("/vxp/{path:path}", vxp, methods=METHODS, include_in_schema=False),
+]
