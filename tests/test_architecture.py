@@ -13,7 +13,7 @@ STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
 # Which third-party (or project) top-level modules each room may import, beside the stdlib.
 ALLOWED: dict[str, frozenset[str]] = {
-    "edxml": frozenset({"edxml", "lxml", "signxml", "cryptography"}),
+    "edxml": frozenset({"edxml", "lxml", "signxml", "cryptography", "pybase64"}),
     "identifiers": frozenset({"identifiers"}),
     "business_calendar": frozenset({"business_calendar", "holidays"}),
     "schemas": frozenset({"schemas", "pydantic"}),

@@ -52,3 +52,26 @@ def test_junk_in_the_middle_needs_the_full_check() -> None:
     assert payload.structure_error() is None
     with pytest.raises(binascii.Error):
         b"".join(payload.iter_decoded())
+
+
+_B64_TEXT = st.text(alphabet="ABCDQUJwxyz019+/= \n", max_size=40).map(str.encode)
+
+
+@given(_B64_TEXT, st.sampled_from([4, 8, 1000]))
+def test_strict_decoding_agrees_with_the_stdlib(text: bytes, chunk: int) -> None:
+    """Any text decodes as binascii's strict mode decodes its white-space-free form, except that
+    padding past a complete 4-character group (``QUJD====``) is refused, not ignored."""
+    compact = text.translate(None, b" \n")
+    try:
+        expected: bytes | None = binascii.a2b_base64(compact, strict_mode=True)
+    except binascii.Error:
+        expected = None
+    body = compact.rstrip(b"=")
+    if expected is not None and len(compact) - len(body) > (-len(body)) % 4:
+        expected = None  # excess padding: refused here
+    try:
+        got: bytes | None = b"".join(Payload.of(text).iter_decoded(chunk))
+    except binascii.Error:
+        got = None
+    if text.strip(b" \n"):
+        assert got == expected
