@@ -771,6 +771,8 @@ async def run(args: argparse.Namespace) -> None:
     warm = make_docs("W", args.warmup, senders, receivers, attachment)
     ingest = Phase("ingest", make_docs("I", args.docs, senders, sinks, attachment))
     lifecycle = Phase("lifecycle", make_docs("L", args.docs, senders, receivers, attachment))
+    paced = Phase("paced", make_docs("P", args.docs // 2 if args.paced else 0, senders, receivers,
+                                     attachment))  # fmt: skip
     sample = ingest.docs[0].data
     # The load generator's own CPU is a target: keep the set-up's objects out of its collections.
     gc.collect()
@@ -875,6 +877,17 @@ async def run(args: argparse.Namespace) -> None:
             await spy.stop()
         await node.command("profile lifecycle")
         lifecycle.copies = await store.copies([d.doc_id for d in lifecycle.docs])
+
+        if paced.docs:
+            # First seen is a latency: measured below saturation. Under the lifecycle phase's
+            # flood the senders outrun the receivers, and "first seen" is the receivers' backlog.
+            paced.rate = args.paced * len(lifecycle.docs) / (lifecycle.finished - lifecycle.started)
+            note(f"paced lifecycle: {len(paced.docs)} documents offered at {paced.rate:.1f}/s")
+            before = cpu.snapshot({"node": node.pid})
+            await run_lifecycle(
+                fleet, paced, senders, receivers, args.concurrency, args.poll, timeout, paced.rate
+            )
+            paced.cpu = cpu.delta(before, cpu.snapshot({"node": node.pid}))
 
         if args.calls:
             note(f"cost per call: {args.calls} sequential calls of each kind")
@@ -1053,6 +1066,32 @@ async def run(args: argparse.Namespace) -> None:
             _ms(pct(seen, 99)),
         )
     )
+    if paced.docs:
+        paced_seconds = paced.finished - paced.started
+        paced_whole = [d.done_at - d.sent_at for d in paced.docs]
+        paced_seen = [d.seen_at - d.answered_at for d in paced.docs if d.seen_at]
+        print(
+            _row(
+                "paced",
+                f"full lifecycle, {paced.rate:.1f}/s offered = {args.paced:.0%} of the above",
+                str(len(paced_whole)),
+                paced_seconds,
+                f"{len(paced_whole) / paced_seconds:.1f}",
+                _ms(pct(paced_whole, 50)),
+                _ms(pct(paced_whole, 99)),
+            )
+        )
+        print(
+            _row(
+                "",
+                "sendEdoc answer → first seen in a pull list (client)",
+                str(len(paced_seen)),
+                paced_seconds,
+                "",
+                _ms(pct(paced_seen, 50)),
+                _ms(pct(paced_seen, 99)),
+            )
+        )
     base_rate = 0.0
     if baselines:
         for i, b in enumerate(baselines, 1):
@@ -1072,7 +1111,10 @@ async def run(args: argparse.Namespace) -> None:
     print("CPU seconds by process group during each phase (% = share of one core over the phase):")
     groups = ("node", "clients", "postgres", "rabbitmq", "other")
     print(f"{'phase':<10} " + " ".join(f"{g:>17}" for g in groups) + f" {'node ms/doc':>12}")
-    for ph, seconds in ((ingest, last_available - first_ingest), (lifecycle, life_seconds)):
+    shown = [(ingest, last_available - first_ingest), (lifecycle, life_seconds)]
+    if paced.docs:
+        shown.append((paced, paced.finished - paced.started))
+    for ph, seconds in shown:
         cells = " ".join(
             f"{ph.cpu.get(g, 0.0):>7.2f} s ({ph.cpu.get(g, 0.0) / seconds * 100:>3.0f} %)"
             for g in groups
@@ -1111,7 +1153,9 @@ async def run(args: argparse.Namespace) -> None:
             f"{lifecycle.loadgen_cpu:.2f} s of its CPU = {loadgen_ms:.3f} ms per call; ingest "
             f"{ingest.loadgen_cpu / max(1, ingest.calls) * 1000:.3f} ms per sendEdoc"
         )
-        targets.print_targets(results, lifecycle, args.poll, os.cpu_count() or 1, loadgen_ms)
+        targets.print_targets(
+            results, paced if paced.docs else lifecycle, args.poll, os.cpu_count() or 1, loadgen_ms
+        )
     print(f"(run took {time.perf_counter() - t_start:.0f} s)")
     for title, report in profiles.items():
         print(f"\n==== {title} ====")
@@ -1138,6 +1182,11 @@ def main() -> None:
     parser.add_argument(
         "--poll", type=float, default=0.2, help="seconds between polls of an empty list (0.2)"
     )
+    parser.add_argument(
+        "--paced", type=float, default=0.75,
+        help="the paced lifecycle phase (docs/2 documents) offers this fraction of the lifecycle "
+        "phase's rate; first seen is judged there (0: skip, judge the flood)",
+    )  # fmt: skip
     parser.add_argument("--warmup", type=int, default=0, help="warm-up documents (default 4 N)")
     parser.add_argument("--baseline-msgs", type=int, default=0, help="baseline messages per run")
     parser.add_argument("--log-level", default="INFO", help="the node's log level (INFO)")

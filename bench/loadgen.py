@@ -266,6 +266,7 @@ class Phase:
     empty_polls: int = 0
     calls: int = 0  # HTTP calls the load generator made
     loadgen_cpu: float = 0.0  # its own CPU seconds (process time of the benchmark process)
+    rate: float = 0.0  # documents per second offered (0: each sender as fast as answered)
 
 
 async def limited(items: Sequence[Any], limit: int, fn: Callable[[Any], Awaitable[None]]) -> None:
@@ -292,9 +293,18 @@ async def send_all(
     docs: Sequence[Doc],
     index: dict[str, Doc] | None = None,
     early_seen: dict[str, float] | None = None,
+    schedule: tuple[float, float] | None = None,
 ) -> None:
-    """One sender: its packages one after the other (one sendEdoc in flight)."""
-    for doc in docs:
+    """One sender: its packages one after the other (one sendEdoc in flight).
+
+    ``schedule`` = ``(first, interval)``: an open-loop sender, the k-th package sent at
+    ``first + k × interval`` (wall clock) or at once when the sender is behind.
+    """
+    for k, doc in enumerate(docs):
+        if schedule is not None:
+            wait = schedule[0] + k * schedule[1] - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
         client = fleet.client(doc.sender)
         doc.sent_at = time.time()
         doc.doc_id = await client.send_edoc(doc.data, from_code=doc.sender.code)
@@ -398,8 +408,14 @@ async def run_lifecycle(
     concurrency: int,
     poll: float,
     limit_s: float,
+    rate: float = 0.0,
 ) -> None:
-    """Send every package and drive each through the full lifecycle; returns when all are done."""
+    """Send every package and drive each through the full lifecycle; returns when all are done.
+
+    ``rate`` > 0: the senders together offer that many documents per second, evenly spread
+    (each sender every ``senders / rate`` s, their starts staggered), instead of each sending
+    its next package as soon as the last one was answered.
+    """
     docs = phase.docs
     by_edxml = {d.edxml_id: d for d in docs}
     by_doc_id: dict[str, Doc] = {}
@@ -419,8 +435,12 @@ async def run_lifecycle(
                 group.create_task(
                     status_loop(fleet, phase, p, by_edxml, remaining, done, stop, concurrency, poll)
                 )
-            for batch in by_sender(docs).values():
-                group.create_task(send_all(fleet, phase, batch, by_doc_id, early_seen))
+            batches = list(by_sender(docs).values())
+            for i, batch in enumerate(batches):
+                schedule = None
+                if rate > 0:
+                    schedule = (phase.started + i / rate, len(batches) / rate)
+                group.create_task(send_all(fleet, phase, batch, by_doc_id, early_seen, schedule))
             await done.wait()
             stop.set()
     except TimeoutError:
