@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from gateway import package_version
-from gateway.api import VXP_ROUTES, build_router
+from gateway.api import build_router
 from gateway.api.correlation import RequestContextMiddleware
 from gateway.api.errors import install_error_handlers
+from gateway.api.vxp import ROUTES as VXP_ROUTES
 from gateway.console import build_console_router
 from gateway.logging import configure_logging
 from gateway.runtime import open_runtime

@@ -20,16 +20,11 @@ from gateway.api import (
     node,
     replays,
     stats,
-    vxp,
 )
 from gateway.api.query import refuse_unknown_query
 
 #: Prefix of the native API; the VXP-compatible API lives under ``/vxp``.
 API_PREFIX = "/api/v1"
-
-
-#: The VXP-compatible API's routes (plain routes, put first in the app's router by create_app).
-VXP_ROUTES = vxp.ROUTES
 
 
 def build_router() -> APIRouter:
