@@ -3,9 +3,10 @@
 Each kind of call is sent ``n`` times in a row by the lean load generator (no contention); the
 CPU of the server (node or floor), PostgreSQL and RabbitMQ is read from /proc before the first
 call and after the work the calls caused is over: the store shows every copy available and the
-server's process has gone quiet (two 100 ms windows with under 1 ms of its CPU), so background
-work a send causes (outbox relay, broker consumers) is counted with it. The load generator's own
-CPU is the benchmark process's ``process_time`` over the calls.
+server's process has gone quiet (:data:`QUIET_WINDOWS` 100 ms windows in a row with under 1 ms
+of its CPU: longer than the node's 0.25 s lingers, the relay's deferred publishes and marks), so
+background work a send causes (outbox relay, broker consumers) is counted with it. The load
+generator's own CPU is the benchmark process's ``process_time`` over the calls.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from workload import Party, edxml_id, make_docs
 SERVER_GROUPS = ("server", "postgres", "rabbitmq")
 #: Batches of one measurement (the median batch is reported).
 BATCHES = 5
+#: Quiet = this many calm 100 ms windows in a row: 0.4 s, more than the node's longest linger
+#: (the relay publishes ``notify`` events and marks rows within 0.25 s) plus one window.
+QUIET_WINDOWS = 4
 
 
 @dataclass
@@ -62,12 +66,13 @@ class Meter:
         self.results: list[CallCost] = []
 
     async def quiet(self) -> None:
-        """Wait until the server has used < 1 ms of CPU in each of two 100 ms windows (≤ 5 s)."""
+        """Wait until the server has used < 1 ms of CPU in each of :data:`QUIET_WINDOWS` 100 ms
+        windows in a row (≤ 5 s)."""
         pids = cpu.tree(self.server_pid)
         calm = 0
         last = cpu.seconds_of(pids)
         deadline = time.monotonic() + 5
-        while calm < 2 and time.monotonic() < deadline:
+        while calm < QUIET_WINDOWS and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
             now = cpu.seconds_of(pids)
             calm = calm + 1 if now - last < 0.001 else 0
@@ -88,9 +93,9 @@ class Meter:
         process = 0.0
         size = max(1, len(calls) // BATCHES)
         per_batch: dict[str, list[float]] = {g: [] for g in ("server", "postgres", "rabbitmq")}
+        await self.quiet()
         for start in range(0, len(calls), size):
-            batch = calls[start : start + size]
-            await self.quiet()
+            batch = calls[start : start + size]  # each starts as quiet as the last one ended
             before = cpu.snapshot({"server": self.server_pid})
             for call in batch:
                 t0, c0 = time.perf_counter(), time.process_time()

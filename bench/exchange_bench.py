@@ -739,6 +739,43 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
 
 
+def _lifecycle_rows(
+    name: str, title: str, phase: Phase, seen_title: str, *, store: bool = False
+) -> list[str]:
+    """A lifecycle phase's rows: whole lifecycle, accept→available (``store``), first seen."""
+    seconds = phase.finished - phase.started
+    whole = [d.done_at - d.sent_at for d in phase.docs]
+    seen = [d.seen_at - d.answered_at for d in phase.docs if d.seen_at]
+    rows = [
+        _row(
+            name,
+            title,
+            str(len(whole)),
+            seconds,
+            f"{len(whole) / seconds:.1f}",
+            _ms(pct(whole, 50)),
+            _ms(pct(whole, 99)),
+        )
+    ]
+    if store:
+        available = [(av - ac).total_seconds() for ac, av in phase.copies if av is not None]
+        rows.append(
+            _row(
+                "",
+                "accept→available under full load (store)",
+                str(len(available)),
+                seconds,
+                "",
+                _ms(pct(available, 50)),
+                _ms(pct(available, 99)),
+            )
+        )
+    rows.append(
+        _row("", seen_title, str(len(seen)), seconds, "", _ms(pct(seen, 50)), _ms(pct(seen, 99)))
+    )
+    return rows
+
+
 def profile_report(path: Path, top: int) -> str:
     out = io.StringIO()
     stats = pstats.Stats(str(path), stream=out)
@@ -1029,69 +1066,20 @@ async def run(args: argparse.Namespace) -> None:
         )
     )
     life_seconds = lifecycle.finished - lifecycle.started
-    life_rate = len(lifecycle.docs) / life_seconds
-    whole = [d.done_at - d.sent_at for d in lifecycle.docs]
-    lat_life = [(av - ac).total_seconds() for ac, av in lifecycle.copies if av is not None]
-    seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
-    print(
-        _row(
-            "lifecycle",
-            "full lifecycle (send → … → status confirmed by the sender)",
-            str(len(whole)),
-            life_seconds,
-            f"{life_rate:.1f}",
-            _ms(pct(whole, 50)),
-            _ms(pct(whole, 99)),
-        )
-    )
-    print(
-        _row(
-            "",
-            "accept→available under full load (store)",
-            str(len(lat_life)),
-            life_seconds,
-            "",
-            _ms(pct(lat_life, 50)),
-            _ms(pct(lat_life, 99)),
-        )
-    )
-    print(
-        _row(
-            "",
-            "sendEdoc answer → first seen in a pull list (client, info)",
-            str(len(seen)),
-            life_seconds,
-            "",
-            _ms(pct(seen, 50)),
-            _ms(pct(seen, 99)),
-        )
-    )
+    for row in _lifecycle_rows(
+        "lifecycle",
+        "full lifecycle (send → … → status confirmed by the sender)",
+        lifecycle,
+        "sendEdoc answer → first seen in a pull list (client, info)",
+        store=True,
+    ):
+        print(row)
     if paced.docs:
-        paced_seconds = paced.finished - paced.started
-        paced_whole = [d.done_at - d.sent_at for d in paced.docs]
-        paced_seen = [d.seen_at - d.answered_at for d in paced.docs if d.seen_at]
-        print(
-            _row(
-                "paced",
-                f"full lifecycle, {paced.rate:.1f}/s offered = {args.paced:.0%} of the above",
-                str(len(paced_whole)),
-                paced_seconds,
-                f"{len(paced_whole) / paced_seconds:.1f}",
-                _ms(pct(paced_whole, 50)),
-                _ms(pct(paced_whole, 99)),
-            )
-        )
-        print(
-            _row(
-                "",
-                "sendEdoc answer → first seen in a pull list (client)",
-                str(len(paced_seen)),
-                paced_seconds,
-                "",
-                _ms(pct(paced_seen, 50)),
-                _ms(pct(paced_seen, 99)),
-            )
-        )
+        title = f"full lifecycle, {paced.rate:.1f}/s offered = {args.paced:.0%} of the above"
+        for row in _lifecycle_rows(
+            "paced", title, paced, "sendEdoc answer → first seen in a pull list (client)"
+        ):
+            print(row)
     base_rate = 0.0
     if baselines:
         for i, b in enumerate(baselines, 1):

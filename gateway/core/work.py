@@ -42,6 +42,11 @@ class Topic(StrEnum):
     ALERT = "alert"
 
 
+#: Topics whose messages may wait a moment in the relay to travel with others (its
+#: ``publish_linger``): nothing a client queries or waits for depends on them. ``notify`` is
+#: counted by the notifier (push notifications will tolerate a quarter of a second).
+DEFERRABLE: frozenset[str] = frozenset({Topic.NOTIFY.value})
+
 #: The link a copy leaves by when the national node takes it on.
 UPSTREAM = "upstream"
 

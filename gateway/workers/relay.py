@@ -20,7 +20,12 @@ after every publish: sends that arrive one at a time then share one marking stat
 paying one each (docs/benchmarks.md). Confirmed rows stay claimed by this relay until marked, so
 no relay publishes them again meanwhile; a relay that stops marks them first, and one that dies
 leaves them to be published again when the claim ends, as a crash between confirm and mark
-always could. :meth:`OutboxRelay.drain_once` called directly marks at once.
+always could. Likewise, handed rows of a deferrable topic (:data:`gateway.core.work.DEFERRABLE`:
+the ``notify`` events) wait up to ``publish_linger`` (0.25 s) to be published together, so that
+sends arriving one at a time do not pay one broker round trip each for an event nothing waits
+for; they are marked as soon as confirmed (they have waited already), and a relay that stops
+publishes them first. :meth:`OutboxRelay.drain_once` called directly
+publishes and marks everything at once.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class OutboxRelay:
         idle_interval: float = 1.0,
         max_backoff: float = 30.0,
         mark_linger: float = 0.25,
+        publish_linger: float = 0.25,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -73,6 +79,7 @@ class OutboxRelay:
         self.idle_interval = idle_interval
         self.max_backoff = max_backoff
         self.mark_linger = mark_linger
+        self.publish_linger = publish_linger
         self._wake = asyncio.Event()
         self.published = 0
         #: Rows the broker confirmed, not marked yet (lingering, or the store failed): marked
@@ -81,6 +88,9 @@ class OutboxRelay:
         self._mark_due = 0.0  # monotonic time by which the lingering marks are written
         #: Committed rows handed over by this process's accepts, claimed for this relay.
         self._handed: list[OutboxItem] = []
+        #: Handed rows of a deferrable topic, published together by ``_deferred_due``.
+        self._deferred: list[OutboxItem] = []
+        self._deferred_due = 0.0
         #: Whether the store hands rows over (then claiming waits for ``_next_claim``).
         self._attached = False
         self._next_claim = 0.0
@@ -90,9 +100,19 @@ class OutboxRelay:
         self._wake.set()
 
     def offer(self, items: Sequence[OutboxItem]) -> None:
-        """Rows an accept just committed, already claimed for this relay: publish them."""
-        self._handed.extend(items)
-        self._wake.set()
+        """Rows an accept just committed, already claimed for this relay: publish them (those
+        of a deferrable topic within ``publish_linger``)."""
+        urgent = False
+        for item in items:
+            if item.topic in work.DEFERRABLE and self.publish_linger > 0:
+                if not self._deferred:
+                    self._deferred_due = time.monotonic() + self.publish_linger
+                self._deferred.append(item)
+            else:
+                self._handed.append(item)
+                urgent = True
+        if urgent or len(self._deferred) >= self.batch:
+            self._wake.set()
 
     def _attach(self, attached: bool) -> None:
         hand = getattr(self.store, "hand_outbox_to", None)  # a store that can hand rows over
@@ -109,6 +129,14 @@ class OutboxRelay:
         returns how many. ``linger``: leave the marks to :meth:`_mark` within ``mark_linger``."""
         if self._unmarked and (not linger or time.monotonic() >= self._mark_due):
             await self._mark()
+        waited = bool(self._deferred) and (
+            not linger
+            or time.monotonic() >= self._deferred_due
+            or len(self._deferred) >= self.batch
+        )
+        if waited:
+            self._handed += self._deferred
+            self._deferred = []
         items = self._handed[: self.batch]
         del self._handed[: len(items)]
         room = self.batch - len(items)
@@ -132,7 +160,8 @@ class OutboxRelay:
         if not self._unmarked:
             self._mark_due = time.monotonic() + self.mark_linger
         self._unmarked += ids
-        if not linger or len(self._unmarked) >= self.batch or self.mark_linger <= 0:
+        # Deferred rows have waited already: they are marked with what else is confirmed.
+        if not linger or waited or len(self._unmarked) >= self.batch or self.mark_linger <= 0:
             await self._mark()
         return len(items)
 
@@ -145,6 +174,9 @@ class OutboxRelay:
             # Rows handed but not published stay claimed until the claim ends, then any relay
             # claims them (at least once); confirmed ones are marked now if the store answers.
             self._attach(False)
+            if self._deferred or self._handed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.drain_once(), 5.0)
             if self._unmarked:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._mark(), 5.0)
@@ -173,5 +205,7 @@ class OutboxRelay:
                 wait = min(max(self._next_claim - time.monotonic(), 0.0), wait)
             if self._unmarked:
                 wait = min(max(self._mark_due - time.monotonic(), 0.0), wait)
+            if self._deferred:
+                wait = min(max(self._deferred_due - time.monotonic(), 0.0), wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -24,12 +24,14 @@ class _Bus:
 
     def __init__(self) -> None:
         self.published: list[str] = []
+        self.calls = 0
         self.refuse = 0
 
     async def publish(self, messages: Sequence[Message]) -> None:
         if self.refuse:
             self.refuse -= 1
             raise PublishFailed("connection lost mid-publish")
+        self.calls += 1
         self.published += [m.message_id for m in messages]
 
 
@@ -119,6 +121,42 @@ async def test_a_running_relay_publishes_handed_rows_without_claiming(store: Sql
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert store._handoff is None  # a stopped relay is handed nothing
+
+
+async def _accept_notifying(store: SqlStore, key: str) -> None:
+    async with store.accepting() as unit:
+        await unit.store(plan(), [work.notify(f"doc-{key}", [(key, "sys")], 0)])
+
+
+async def test_notify_events_wait_to_travel_together(store: SqlStore) -> None:
+    """Handed ``notify`` rows (nothing waits on them) are published together once the first
+    has waited ``publish_linger``; other topics go at once; a stopping relay publishes the
+    deferred ones and marks them."""
+    bus = _Bus()
+    relay = OutboxRelay(  # type: ignore[arg-type]
+        store, bus, FrozenClock(NOW), idle_interval=3600, publish_linger=0.3, mark_linger=0
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await _until(lambda: len(bus.published) == 3)  # the pending route rows, claimed at start
+        calls = bus.calls
+        for key in ("n0", "n1", "n2"):
+            await _accept_notifying(store, key)
+        async with store.accepting() as unit:
+            await unit.store(plan(), [work.route("urgent", 0)])
+        await _until(lambda: "route:urgent" in bus.published)
+        assert not any(m.startswith("notify:") for m in bus.published)
+        await _until(lambda: len(bus.published) == 7)
+        assert bus.published[4:] == ["notify:n0", "notify:n1", "notify:n2"]
+        assert bus.calls == calls + 2  # the route row alone, then the three events in one go
+        await _accept_notifying(store, "late")
+        await asyncio.sleep(0.05)  # …and the relay stops before it is due
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert bus.published[-1] == "notify:late"
+    assert (await store.stats())["outbox_pending"] == 0
 
 
 async def _until(condition: Any) -> None:
