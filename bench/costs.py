@@ -64,19 +64,23 @@ class Meter:
         self.server_pid = server_pid
         self.available = available
         self.results: list[CallCost] = []
+        #: Waits for quiet that ran out of time (the measurement went on regardless).
+        self.restless = 0
 
-    async def quiet(self) -> None:
+    async def quiet(self, limit: float = 5.0) -> None:
         """Wait until the server has used < 1 ms of CPU in each of :data:`QUIET_WINDOWS` 100 ms
-        windows in a row (≤ 5 s)."""
+        windows in a row (≤ ``limit`` seconds; counted in :attr:`restless` when it is not)."""
         pids = cpu.tree(self.server_pid)
         calm = 0
         last = cpu.seconds_of(pids)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + limit
         while calm < QUIET_WINDOWS and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
             now = cpu.seconds_of(pids)
             calm = calm + 1 if now - last < 0.001 else 0
             last = now
+        if calm < QUIET_WINDOWS:
+            self.restless += 1
 
     async def measure(
         self,
@@ -123,6 +127,26 @@ class Meter:
         )
         return results
 
+    async def idle(self, seconds: float) -> CallCost:
+        """The server left alone for ``seconds`` (after a quiet wait): its background work (the
+        node's periodic workers, the broker's own ticks), as CPU ms per second."""
+        await self.quiet()
+        before = cpu.snapshot({"server": self.server_pid})
+        await asyncio.sleep(seconds)
+        used = cpu.delta(before, cpu.snapshot({"server": self.server_pid}))
+        per = {g: used.get(g, 0.0) / seconds * 1000 for g in SERVER_GROUPS}
+        cost = CallCost(
+            "idle, per second (background work)",
+            round(seconds),
+            per["server"],
+            per["postgres"],
+            per["rabbitmq"],
+            0.0,
+            0.0,
+        )
+        self.results.append(cost)
+        return cost
+
     async def until_available(self, system_id: str, count: int) -> None:
         async with asyncio.timeout(120):
             while await self.available(system_id) < count:  # noqa: ASYNC110
@@ -135,6 +159,10 @@ async def node_costs(
     """Each lifecycle call of the node alone, then whole lifecycle documents one at a time."""
     send, receive = fleet.client(sender), fleet.client(receiver)
     out: dict[str, CallCost] = {}
+    # What the load phases left behind (the statistics worker catching up on their history)
+    # is not the cost of the first calls measured.
+    await meter.quiet(limit=60)
+    out["idle"] = await meter.idle(3.0)
     out["healthz"] = await _one(meter, "GET /healthz (HTTP stack only)", [
         lambda: receive.get("/healthz") for _ in range(4 * n)
     ])  # fmt: skip
@@ -244,6 +272,8 @@ async def floor_costs(
     """The floor's send and pull, one call at a time."""
     send, receive = fleet.client(sender), fleet.client(receiver)
     out: dict[str, CallCost] = {}
+    out["idle"] = await meter.idle(3.0)
+    out["idle"].label = "floor idle, per second"
     out["healthz"] = await _one(meter, "floor GET /healthz (raw ASGI)", [
         lambda: receive.get("/healthz") for _ in range(4 * n)
     ])  # fmt: skip

@@ -29,6 +29,21 @@ async def test_a_claimed_row_goes_to_one_relay_only(store: SqlStore) -> None:
     assert await store.claim_outbox(10, NOW) == []
 
 
+async def test_a_claimed_row_is_the_row_queued(store: SqlStore) -> None:
+    """What a claim returns is what was queued: topic, id, body, priority, headers."""
+    queued = work.notify("doc-1", [("dl-1", "sys-b")], 2, headers={"x-trace": "tầng 1"})
+    await store.add_outbox([queued], NOW)
+    (claimed,) = await store.claim_outbox(10, NOW)
+    assert (claimed.topic, claimed.message_id, claimed.body, claimed.priority) == (
+        queued.topic,
+        queued.message_id,
+        queued.body,
+        queued.priority,
+    )
+    assert dict(claimed.headers) == {"x-trace": "tầng 1"}
+    assert claimed.attempts == 0
+
+
 async def test_a_claim_ends_and_a_failed_publish_releases_its_rows(store: SqlStore) -> None:
     """A dead relay's rows return when its claim ends; a failed publish returns them at once."""
     await _queue(store, 2)
