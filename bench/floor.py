@@ -10,8 +10,8 @@ Its code path, the whole of it (docs/benchmarks.md prints it):
   headers, :func:`~connectors.vxp.protocol.parse_signed_params` of the sign header, the system id
   must match, :func:`~connectors.vxp.protocol.verify_signed_headers` with the system's secret
   (held in memory);
-- ``sendEdoc``: read the body, :func:`~connectors.vxp.protocol.extract_document` (CRLF and
-  ``hash-file``), :func:`edxml.read_package` (the hardened parser and the typed header: sender,
+- ``sendEdoc``: read the body, :func:`~connectors.vxp.protocol.extract_hashed_document` (CRLF and
+  ``hash-file``, keeping its SHA-256 for the blob key), :func:`edxml.read_package` (the hardened parser and the typed header: sender,
   recipient), the recipient's system from an in-memory table, then **one** asyncpg statement,
   hence one transaction: a CTE inserting the bytes into ``floor_blobs`` (storage as the node's
   ``blobs``), one ``floor_documents`` row and one ``floor_copies`` row (``available``); answer
@@ -25,7 +25,6 @@ No validation beyond the parse, no dedup, no events, no outbox, no logging: a fl
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sys
 import uuid
@@ -34,7 +33,7 @@ from typing import Any
 
 from connectors.vxp.protocol import (
     ascii_json,
-    extract_document,
+    extract_hashed_document,
     parse_signed_params,
     verify_signed_headers,
 )
@@ -161,7 +160,7 @@ class FloorApp:
     async def send_edoc(
         self, system_id: str, kind: str, params: dict[str, str], body: bytes
     ) -> bytes:
-        data = extract_document(body, params.get("hash-file", ""))
+        data, digest = extract_hashed_document(body, params.get("hash-file", ""))
         package = read_package(data).package
         if kind == "status":
             target = package.response_for.organ_id if package.response_for else None  # type: ignore[union-attr]
@@ -173,7 +172,7 @@ class FloorApp:
         document_id = uuid.uuid4()
         await self.pool.execute(
             INSERT,
-            hashlib.sha256(data).hexdigest(),
+            digest.hex(),
             len(data),
             data,
             document_id,

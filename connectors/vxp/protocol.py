@@ -129,11 +129,15 @@ def hash_file_matches(value: str, data: bytes) -> bool:
 
     Case and surrounding blanks are ignored; the comparison is constant-time per candidate.
     """
+    return _matching_digest(value, data) is not None
+
+
+def _matching_digest(value: str, data: bytes) -> bytes | None:
     digest = hashlib.sha256(data).digest()
     given = value.strip().lower().encode("utf-8", "replace")
     sdk_ok = hmac.compare_digest(given, sdk_hex(digest).encode("ascii"))
     std_ok = hmac.compare_digest(given, digest.hex().encode("ascii"))
-    return sdk_ok or std_ok
+    return digest if sdk_ok or std_ok else None
 
 
 def extract_document(body: bytes, hash_value: str) -> bytes:
@@ -143,10 +147,20 @@ def extract_document(body: bytes, hash_value: str) -> bytes:
     check; if that fails and the body ended with CRLF, try the whole body (a non-SDK client that
     appended nothing). Raises :class:`VxpHashFileError` when neither matches.
     """
-    if body.endswith(b"\r\n") and hash_file_matches(hash_value, body[:-2]):
-        return body[:-2]
-    if hash_file_matches(hash_value, body):
-        return body
+    return extract_hashed_document(body, hash_value)[0]
+
+
+def extract_hashed_document(body: bytes, hash_value: str) -> tuple[bytes, bytes]:
+    """:func:`extract_document` and the file's SHA-256 digest, computed on the way (a receiver
+    that keys the file by it need not hash it a second time)."""
+    if body.endswith(b"\r\n"):
+        file = body[:-2]
+        digest = _matching_digest(hash_value, file)
+        if digest is not None:
+            return file, digest
+    digest = _matching_digest(hash_value, body)
+    if digest is not None:
+        return body, digest
     raise VxpHashFileError("body does not match hash-file", field="hash-file")
 
 

@@ -19,7 +19,7 @@ from fastapi import Request, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors.vxp.errors import VxpError
-from connectors.vxp.protocol import ascii_json, extract_document, parse_to
+from connectors.vxp.protocol import ascii_json, extract_hashed_document, parse_to
 from edxml import EdxmlError
 from gateway.api.bodies import read_body
 from gateway.api.dependencies import current_runtime
@@ -103,7 +103,7 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
     body = await read_body(request, runtime.settings.max_package_bytes + 2)
     if not body.strip():
         raise ExchangeError("the body is empty", code="PACKAGE_EMPTY", field="body")
-    data = extract_document(body, hash_file)
+    data, digest = extract_hashed_document(body, hash_file)
     to_param = call.get("to")
     outcome = await runtime.exchange.send(
         call.system,
@@ -113,6 +113,7 @@ async def send_edoc(runtime: Runtime, call: VxpCall, request: Request) -> Respon
             from_code=call.get("from"),
             to=parse_to(to_param) if to_param else None,
             request_id=getattr(request.state, "request_id", None),
+            sha256=digest.hex(),
         ),
     )
     record_accepted(

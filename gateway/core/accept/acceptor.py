@@ -66,7 +66,7 @@ class Acceptor:
         sender_code = checks.check_sender(
             caller, request.from_code, pkg, lambda code: self.recipients.may_act_for(caller, code)
         )
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = request.sha256 or hashlib.sha256(data).hexdigest()
         dedup_key = checks.dedup_key(pkg, sender_code)
         # The signature is classified before the transaction, so that no connection is held
         # during it; a repeat still answers its DocId whatever the verdict (checked after).

@@ -40,6 +40,9 @@ class SendRequest:
     request_id: str | None = None
     #: Pulled from the upstream node: the item's DocId there (one copy per item).
     origin_doc_id: str | None = None
+    #: SHA-256 (hex) of exactly ``data``, when the API layer computed it already (the VXP
+    #: ``hash-file`` check): the accept does not hash the package a second time.
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)

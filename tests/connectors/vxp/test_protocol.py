@@ -25,6 +25,7 @@ from connectors.vxp.protocol import (
     ascii_json,
     build_sign_header,
     extract_document,
+    extract_hashed_document,
     format_timestamp,
     gson_quote,
     hash_file,
@@ -286,6 +287,14 @@ def test_extract_document_keeps_a_file_that_ends_in_crlf() -> None:
     """A file ending in CRLF sent without the SDK's CRLF is kept whole."""
     doc = b"<edXML/>\r\n"
     assert extract_document(doc, hash_file(doc)) == doc
+
+
+def test_the_extracted_document_comes_with_its_digest(sample: bytes) -> None:
+    """The digest handed on is the file's own, whichever form of hash-file matched."""
+    for body, value in ((sample + b"\r\n", SAMPLE_SDK), (sample, SAMPLE_STANDARD)):
+        file, digest = extract_hashed_document(body, value)
+        assert file == sample
+        assert digest == hashlib.sha256(sample).digest()
 
 
 def test_extract_document_rejects_a_wrong_hash(sample: bytes) -> None:
