@@ -10,9 +10,10 @@ Its code path, the whole of it (docs/benchmarks.md prints it):
   headers, :func:`~connectors.vxp.protocol.parse_signed_params` of the sign header, the system id
   must match, :func:`~connectors.vxp.protocol.verify_signed_headers` with the system's secret
   (held in memory);
-- ``sendEdoc``: read the body, :func:`~connectors.vxp.protocol.extract_hashed_document` (CRLF and
-  ``hash-file``, keeping its SHA-256 for the blob key), :func:`edxml.read_package` (the hardened parser and the typed header: sender,
-  recipient), the recipient's system from an in-memory table, then **one** asyncpg statement,
+- ``sendEdoc``: read the body, :func:`~connectors.vxp.protocol.extract_hashed_document` (CRLF
+  and ``hash-file``, keeping its SHA-256 for the blob key), :func:`edxml.read_package` (the
+  hardened parser and the typed header: sender, recipient), the recipient's system from an
+  in-memory table, then **one** asyncpg statement,
   hence one transaction: a CTE inserting the bytes into ``floor_blobs`` (storage as the node's
   ``blobs``), one ``floor_documents`` row and one ``floor_copies`` row (``available``); answer
   ``{"status":"OK","ErrorCode":"0","ErrorDesc":"Success","DocId":…}``;
