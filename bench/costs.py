@@ -163,6 +163,11 @@ async def node_costs(
     # is not the cost of the first calls measured.
     await meter.quiet(limit=60)
     out["idle"] = await meter.idle(3.0)
+    # Warmed like the floor (targets.measure_floor): the measured clients' polls, untimed.
+    for client in (receive, send):
+        for _ in range(20):
+            await client.count_receive_edoc()
+            await client.get_received_edoc_list("edoc")
     out["healthz"] = await _one(meter, "GET /healthz (HTTP stack only)", [
         lambda: receive.get("/healthz") for _ in range(4 * n)
     ])  # fmt: skip
