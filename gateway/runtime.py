@@ -17,29 +17,20 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import httpx
+from typing import TYPE_CHECKING
 
 from business_calendar.table import load_spec
-from connectors.bus import Bus, MemoryBus, RetryPolicy
-from connectors.vxp.client import VxpClient
-from edxml import Limits, Policy
-from edxml.trust import TrustStore
 from gateway.core import work
-from gateway.core.accept import AcceptConfig
 from gateway.core.actors import AuditSink
 from gateway.core.agencies import RegistryAdmin
 from gateway.core.audit import AuditLog
 from gateway.core.calendar_admin import CalendarAdmin
 from gateway.core.clock import Clock, SystemClock
 from gateway.core.deliveries_admin import DeliveriesAdmin, StuckLimits
-from gateway.core.exchange import Exchange, ExchangeConfig
 from gateway.core.legal import LegalTime
 from gateway.core.people import People, PeopleConfig
 from gateway.core.replay import ReplayConfig, Replays
 from gateway.core.routing import Routes
-from gateway.core.secrets import SecretBox
-from gateway.core.stats.service import Statistics
 from gateway.directory import load_registry, save_registry
 from gateway.logging import get_logger
 from gateway.settings import NodeRole, Settings, env_var, redact_url
@@ -55,10 +46,22 @@ from gateway.store.database import (
 )
 from gateway.store.people import SqlPeople
 from gateway.store.repository import SqlStore
-from gateway.workers.notifier import Notifier
-from gateway.workers.relay import OutboxRelay
-from gateway.workers.supervisor import start_workers
 from identifiers import Registry
+
+if TYPE_CHECKING:
+    # What only the node itself (open_runtime) needs is imported there: the CLI's store and
+    # people commands import this module and should not pay for HTTP clients, the bus, the
+    # accept path and the workers (about a second per command).
+    import httpx
+
+    from connectors.bus import Bus
+    from connectors.vxp.client import VxpClient
+    from edxml import Limits
+    from edxml.trust import TrustStore
+    from gateway.core.exchange import Exchange
+    from gateway.core.stats.service import Statistics
+    from gateway.workers.notifier import Notifier
+    from gateway.workers.relay import OutboxRelay
 
 log = get_logger(__name__)
 
@@ -90,6 +93,8 @@ class Runtime:
 def statistics(runtime: Runtime) -> Statistics:
     """The statistics use case over the running node's store, registry and calendar (the API's
     ``/api/v1/stats`` and the console's statistics page both read through it)."""
+    from gateway.core.stats.service import Statistics
+
     return Statistics(
         runtime.store,
         runtime.registry,
@@ -179,6 +184,8 @@ async def _refresh_calendar(calendar: CalendarAdmin, seconds: float) -> None:
 def _prepare(settings: Settings, create: bool) -> tuple[Registry, TrustStore | None]:
     """Blocking start-up work: create the data directory (when ``create``), read the registry
     and trust files."""
+    from edxml.trust import TrustStore
+
     if create:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     registry = load_registry(settings)
@@ -192,6 +199,8 @@ def upstream_client(settings: Settings, http: httpx.AsyncClient | None = None) -
     Signs like the SDK; a timeout on every call; bounded retries with jitter on transport errors
     and 5xx only (a FAIL answer is never retried: connectors.vxp.retry).
     """
+    from connectors.vxp.client import VxpClient
+
     if settings.upstream_url is None or settings.upstream_system_id is None:
         raise ValueError("no upstream link configured")
     secret = settings.upstream_secret.get_secret_value() if settings.upstream_secret else ""
@@ -207,6 +216,8 @@ def upstream_client(settings: Settings, http: httpx.AsyncClient | None = None) -
 
 def make_bus(settings: Settings) -> Bus:
     """RabbitMQ when ``amqp_url`` is set, else the in-process bus."""
+    from connectors.bus import MemoryBus, RetryPolicy
+
     retry = RetryPolicy(delays=settings.retry_delays)
     if settings.amqp_url:
         from connectors.bus.rabbit import RabbitBus  # aio-pika only when used
@@ -282,6 +293,13 @@ async def open_runtime(
     :class:`gateway.store.database.StoreNotMigrated` or ``StoreMissing``, a broker that cannot
     be reached), after closing those already open.
     """
+    from edxml import Limits, Policy
+    from gateway.core.accept import AcceptConfig
+    from gateway.core.exchange import Exchange, ExchangeConfig
+    from gateway.core.secrets import SecretBox
+    from gateway.workers.relay import OutboxRelay
+    from gateway.workers.supervisor import start_workers
+
     log.info("node starting", settings=settings.public_view())
     if settings.secret_problem() is not None:
         log.warning("secret_key is a placeholder: acceptable in dev only", env=settings.env.value)
