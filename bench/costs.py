@@ -127,7 +127,7 @@ class Meter:
         )
         return results
 
-    async def idle(self, seconds: float) -> CallCost:
+    async def idle(self, seconds: float, label: str = "idle") -> CallCost:
         """The server left alone for ``seconds`` (after a quiet wait): its background work (the
         node's periodic workers, the broker's own ticks), as CPU ms per second."""
         await self.quiet()
@@ -136,7 +136,7 @@ class Meter:
         used = cpu.delta(before, cpu.snapshot({"server": self.server_pid}))
         per = {g: used.get(g, 0.0) / seconds * 1000 for g in SERVER_GROUPS}
         cost = CallCost(
-            "idle, per second (background work)",
+            f"{label}, per second (background work)",
             round(seconds),
             per["server"],
             per["postgres"],
@@ -277,8 +277,7 @@ async def floor_costs(
     """The floor's send and pull, one call at a time."""
     send, receive = fleet.client(sender), fleet.client(receiver)
     out: dict[str, CallCost] = {}
-    out["idle"] = await meter.idle(3.0)
-    out["idle"].label = "floor idle, per second"
+    out["idle"] = await meter.idle(3.0, "floor idle")
     out["healthz"] = await _one(meter, "floor GET /healthz (raw ASGI)", [
         lambda: receive.get("/healthz") for _ in range(4 * n)
     ])  # fmt: skip

@@ -51,7 +51,7 @@ from identifiers import Registry
 if TYPE_CHECKING:
     # What only the node itself (open_runtime) needs is imported there: the CLI's store and
     # people commands import this module and should not pay for HTTP clients, the bus, the
-    # accept path and the workers (about a second per command).
+    # accept path and the workers (about 0.4 s per command).
     import httpx
 
     from connectors.bus import Bus
