@@ -6,12 +6,19 @@ service is unreachable; under ``CI=true`` an unreachable service is a failure, n
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from gateway.settings import Settings
+from gateway.store.database import sqlite_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -42,6 +49,50 @@ def require_service(name: str, url: str, default_port: int) -> str:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: service tests must run, not skip)")
     pytest.skip(message)
+
+
+@functools.cache
+def _migrated_template() -> Path:
+    """A SQLite database migrated to head by the node's own migrations, once per test process."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from gateway.store.database import _config
+
+    directory = Path(tempfile.mkdtemp(prefix="gateway-template-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "gateway.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_config(connection), "head")
+    finally:
+        engine.dispose()
+    return path
+
+
+def seed_migrated(database: Path) -> Path:
+    """Put a database migrated to head at ``database`` (a SQLite file that must not exist yet).
+
+    A fresh test store is a copy of one template database the migrations built once per
+    process, instead of running the 13 migrations again for every test (0.4 s each). The
+    migrations themselves are tested on empty databases in tests/gateway/store/test_migrations.py
+    and by the commands' tests, which never seed.
+    """
+    if database.exists():
+        raise FileExistsError(f"{database} exists: a seeded store must be new")
+    database.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_template(), database)
+    return database
+
+
+def seeded(settings: Settings) -> Settings:
+    """``settings``, with their SQLite database seeded by :func:`seed_migrated` when it does not
+    exist yet (PostgreSQL schemas and existing files are left to the node's own migrations)."""
+    database = sqlite_file(settings.database_url)
+    if database is not None and not database.exists():
+        seed_migrated(database)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from gateway.app import create_app
 from gateway.settings import ENV_PREFIX, Settings
+from tests.conftest import seeded
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +41,9 @@ def restore_logging() -> Iterator[None]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Dev settings with the data directory under the test's temporary directory."""
-    return Settings(data_dir=tmp_path / "var")
+    """Dev settings with the data directory under the test's temporary directory, holding a
+    database already migrated to head (:func:`tests.conftest.seed_migrated`)."""
+    return seeded(Settings(data_dir=tmp_path / "var"))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from gateway.runtime import Runtime
 from gateway.settings import get_settings
 from gateway.workers.relay import to_message
 from gateway.workers.router import Router
-from tests.conftest import SDK_SAMPLES
+from tests.conftest import SDK_SAMPLES, seeded
 
 #: The sender of the SDK sample document (From 002.00.20.H13).
 SENDER = "000.00.00.H14"
@@ -140,12 +140,14 @@ class NativeNode:
 @asynccontextmanager
 async def open_node(tmp_path: Path, **overrides: Any) -> AsyncIterator[NativeNode]:
     """A node on ``tmp_path`` with the three systems of :data:`SYSTEMS` registered."""
-    settings = get_settings(
-        data_dir=tmp_path / f"node-{uuid.uuid4().hex[:8]}",
-        secret_key="x" * 40,
-        run_workers=False,
-        log_level="WARNING",
-        **overrides,
+    settings = seeded(
+        get_settings(
+            data_dir=tmp_path / f"node-{uuid.uuid4().hex[:8]}",
+            secret_key="x" * 40,
+            run_workers=False,
+            log_level="WARNING",
+            **overrides,
+        )
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

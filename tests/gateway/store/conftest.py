@@ -22,7 +22,7 @@ from gateway.core.model import (
 )
 from gateway.store.database import create_engine, ensure_schema, migrate
 from gateway.store.repository import SqlStore
-from tests.conftest import TEST_DATABASE_URL, require_service
+from tests.conftest import TEST_DATABASE_URL, require_service, seed_migrated
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -46,7 +46,7 @@ async def open_store(backend: str, tmp_path: Path) -> AsyncIterator[SqlStore]:
     """A migrated store on ``backend`` in a fresh file or PostgreSQL schema."""
     schema = None
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+        url = f"sqlite+aiosqlite:///{seed_migrated(tmp_path / 'store.db')}"
     else:
         url = require_service("PostgreSQL", TEST_DATABASE_URL, 5432)
         schema = f"s_{uuid.uuid4().hex[:10]}"

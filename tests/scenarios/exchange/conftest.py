@@ -27,7 +27,7 @@ from gateway.core.secrets import SecretBox
 from gateway.core.systems import SystemAdmin
 from gateway.runtime import Runtime
 from gateway.settings import Settings
-from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL, require_service
+from tests.conftest import TEST_AMQP_URL, TEST_DATABASE_URL, require_service, seeded
 
 T = TypeVar("T")
 
@@ -109,7 +109,7 @@ def node_settings(backend: str, tmp_path: Path, **overrides: Any) -> Settings:
             run_workers=True,
         )
     values.update(overrides)
-    return Settings(**values)
+    return seeded(Settings(**values))
 
 
 async def drop_services(settings: Settings) -> None:
