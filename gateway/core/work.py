@@ -11,7 +11,8 @@ repeat (the start-up sweep, the puller's resend, a report queued again).
   forwarder;
 - ``report`` ``{"delivery_id", "state", "code"?}``: store (a pulled copy's final state), sweep →
   reporter;
-- ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier;
+- ``notify`` ``{"document_id", "copies": [{"delivery_id", "system_id"}]}``: accept → notifier; the
+  relay sends its deferred rows as one message ``{"events": [...]}`` (:func:`notify_together`);
 - ``replay`` ``{"request_id"}``: an approved replay request (gateway/core/replay.py), the
   start-up sweep → replay runner;
 - ``alert`` ``{"kind", "key", "subject", "details", "at", "node"}``: the alert worker (an alert
@@ -25,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -43,8 +45,9 @@ class Topic(StrEnum):
 
 
 #: Topics whose messages may wait a moment in the relay to travel with others (its
-#: ``publish_linger``): nothing a client queries or waits for depends on them. ``notify`` is
-#: counted by the notifier (push notifications will tolerate a quarter of a second).
+#: ``publish_linger``), as one message (:func:`notify_together`): nothing a client queries or
+#: waits for depends on them. ``notify`` is counted by the notifier (push notifications will
+#: tolerate a quarter of a second).
 DEFERRABLE: frozenset[str] = frozenset({Topic.NOTIFY.value})
 
 #: The link a copy leaves by when the national node takes it on.
@@ -87,9 +90,13 @@ def _item(
     )
 
 
+#: The header carrying a request's correlation id (kept per event in a combined ``notify``).
+_REQUEST_ID = "x-request-id"
+
+
 def request_headers(request_id: str | None) -> dict[str, str]:
     """The headers carrying a request's correlation id into the workers (design.md habit 8)."""
-    return {"x-request-id": request_id} if request_id else {}
+    return {_REQUEST_ID: request_id} if request_id else {}
 
 
 def route(
@@ -149,6 +156,29 @@ def notify(
     }
     # Keyed by the first copy: a pulled package's later items add copies to the same document.
     return _item(Topic.NOTIFY, copies[0][0], body, priority, headers=headers)
+
+
+def notify_together(items: Sequence[OutboxItem]) -> OutboxItem:
+    """Several ``notify`` rows as one message (the relay's deferred rows, docs/exchange.md):
+    ``{"events": [...]}``, each event the row's own body with its request id, if any. One
+    broker message instead of one per accept; :func:`parse_notify` reads both forms. The id is
+    the first row's, with the number of rows that travel with it; a lone row goes as it is."""
+    if len(items) == 1:
+        return items[0]
+    events = []
+    for item in items:
+        event = _body(Topic.NOTIFY, item.body)
+        if request_id := item.headers.get(_REQUEST_ID):
+            event["request_id"] = request_id
+        events.append(event)
+    return OutboxItem(
+        0,
+        Topic.NOTIFY.value,
+        f"{items[0].message_id}+{len(items) - 1}"[:80],
+        json.dumps({"events": events}, separators=(",", ":")).encode(),
+        max(item.priority for item in items),
+        {},
+    )
 
 
 def replay(request_id: str, *, tag: str | None = None) -> OutboxItem:
@@ -231,9 +261,30 @@ def parse_replay(data: bytes) -> str:
     return _text(Topic.REPLAY, _body(Topic.REPLAY, data), "request_id")
 
 
-def parse_notify(data: bytes) -> tuple[str, list[tuple[str, str]]]:
-    """The document and its new ``(delivery_id, system_id)`` copies of a ``notify`` message."""
+@dataclass(frozen=True)
+class NotifyEvent:
+    """One accept's new copies, as a ``notify`` message carries them."""
+
+    document_id: str
+    copies: list[tuple[str, str]]  # (delivery_id, system_id)
+    request_id: str | None = None
+
+
+def parse_notify(data: bytes) -> list[NotifyEvent]:
+    """The events of a ``notify`` message: one (a row's own body) or several
+    (:func:`notify_together`)."""
     body = _body(Topic.NOTIFY, data)
+    if "events" not in body:
+        return [_notify_event(body)]
+    events = body["events"]
+    if not isinstance(events, list) or not events:
+        raise WorkInvalid(Topic.NOTIFY, "events")
+    return [_notify_event(event) for event in events]
+
+
+def _notify_event(body: object) -> NotifyEvent:
+    if not isinstance(body, dict):
+        raise WorkInvalid(Topic.NOTIFY, "events")
     copies = body.get("copies")
     if not isinstance(copies, list):
         raise WorkInvalid(Topic.NOTIFY, "copies")
@@ -244,7 +295,12 @@ def parse_notify(data: bytes) -> tuple[str, list[tuple[str, str]]]:
         out.append(
             (_text(Topic.NOTIFY, entry, "delivery_id"), _text(Topic.NOTIFY, entry, "system_id"))
         )
-    return _text(Topic.NOTIFY, body, "document_id"), out
+    request_id = body.get("request_id")
+    return NotifyEvent(
+        _text(Topic.NOTIFY, body, "document_id"),
+        out,
+        request_id if isinstance(request_id, str) else None,
+    )
 
 
 def parse_alert(data: bytes) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """The notifier: consumes the ``notify`` event each accept publishes for its available copies.
 
 Each accept that makes copies available at commit leaves one ``notify`` work item
-(:func:`gateway.core.work.notify`), one entry per copy. Today the notifier counts them per
-receiving system (``gateway_copies_offered_total`` in ``/metrics``); push notifications to the
-receiving systems will hang here. Nothing a client queries depends on it: the pull list is the
-database, so a lost or late event delays no delivery. A message that cannot be read is poison.
+(:func:`gateway.core.work.notify`), one entry per copy; the relay sends the events that waited
+together as one message (:func:`gateway.core.work.notify_together`). Today the notifier counts
+them per receiving system (``gateway_copies_offered_total`` in ``/metrics``); push notifications
+to the receiving systems will hang here. Nothing a client queries depends on it: the pull list is
+the database, so a lost or late event delays no delivery. A message that cannot be read is poison.
 """
 
 from __future__ import annotations
@@ -27,15 +28,21 @@ class Notifier:
         self.offered: Counter[str] = Counter()
 
     async def handle(self, message: Message) -> None:
-        """Count the copies the event lists (see the module docstring)."""
+        """Count the copies the events list (see the module docstring)."""
         try:
-            document_id, copies = work.parse_notify(message.body)
+            events = work.parse_notify(message.body)
         except work.WorkInvalid as exc:
             raise Reject(str(exc)) from exc
-        for _, system_id in copies:
-            self.offered[system_id] += 1
-            record_offered(system_id)
-        log.debug("copies offered", document_id=document_id, copies=len(copies))
+        for event in events:
+            for _, system_id in event.copies:
+                self.offered[system_id] += 1
+                record_offered(system_id)
+            log.debug(
+                "copies offered",
+                document_id=event.document_id,
+                copies=len(event.copies),
+                request_id=event.request_id,
+            )
 
     async def on_dead(self, message: Message, reason: str) -> None:
         """A notify event given up: nothing depends on it (the pull list is the database)."""

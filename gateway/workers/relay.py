@@ -21,10 +21,10 @@ paying one each (docs/benchmarks.md). Confirmed rows stay claimed by this relay 
 no relay publishes them again meanwhile; a relay that stops marks them first, and one that dies
 leaves them to be published again when the claim ends, as a crash between confirm and mark
 always could. Likewise, handed rows of a deferrable topic (:data:`gateway.core.work.DEFERRABLE`:
-the ``notify`` events) wait up to ``publish_linger`` (0.25 s) to be published together, so that
-sends arriving one at a time do not pay one broker round trip each for an event nothing waits
-for; they are marked as soon as confirmed (they have waited already), and a relay that stops
-publishes them first. :meth:`OutboxRelay.drain_once` called directly publishes and marks
+the ``notify`` events) wait up to ``publish_linger`` (0.25 s) to be published together, as one
+message (:func:`gateway.core.work.notify_together`), so that sends arriving one at a time do not
+pay one broker message each for an event nothing waits for; they are marked as soon as
+confirmed (they have waited already), and a relay that stops publishes them first. :meth:`OutboxRelay.drain_once` called directly publishes and marks
 everything at once.
 """
 
@@ -134,24 +134,29 @@ class OutboxRelay:
             or time.monotonic() >= self._deferred_due
             or len(self._deferred) >= self.batch
         )
+        deferred: list[OutboxItem] = []
         if waited:
-            self._handed += self._deferred
-            self._deferred = []
+            deferred, self._deferred = self._deferred, []
         items = self._handed[: self.batch]
         del self._handed[: len(items)]
-        room = self.batch - len(items)
+        room = self.batch - len(items) - len(deferred)
         if room > 0 and (not self._attached or time.monotonic() >= self._next_claim):
             try:
                 items += await self.store.claim_outbox(room, self.clock.now())
             except StoreUnavailable:
                 self._handed[:0] = items  # still claimed for us: publish them next time
+                self._deferred[:0] = deferred
                 raise
             self._next_claim = time.monotonic() + self.idle_interval
-        if not items:
+        if not items and not deferred:
             return 0
+        messages = [to_message(item) for item in items]
+        if deferred:  # one message for the events that waited (gateway.core.work.notify_together)
+            messages.append(to_message(work.notify_together(deferred)))
+            items += deferred
         ids = [i.outbox_id for i in items]
         try:
-            await self.bus.publish([to_message(item) for item in items])
+            await self.bus.publish(messages)
         except BusError as exc:
             self._next_claim = 0.0  # the released rows are claimed again next time
             await self.store.note_publish_failure(ids, str(exc))

@@ -17,7 +17,24 @@ def test_each_topic_round_trips_through_its_parser() -> None:
     report = work.report("d1", DeliveryState.FAILED, 0, code="RECEIVER_FAILED")
     assert work.parse_report(report.body) == ("d1", DeliveryState.FAILED, "RECEIVER_FAILED")
     notify = work.notify("doc", [("d1", "sys-b"), ("d2", "sys-c")], 0)
-    assert work.parse_notify(notify.body) == ("doc", [("d1", "sys-b"), ("d2", "sys-c")])
+    assert work.parse_notify(notify.body) == [
+        work.NotifyEvent("doc", [("d1", "sys-b"), ("d2", "sys-c")])
+    ]
+
+
+def test_notify_rows_travel_together_as_one_message_of_their_events() -> None:
+    """The relay's deferred notify rows become one message: each row an event, with its request
+    id; the highest priority; the first row's id and how many travel with it."""
+    rows = [
+        work.notify("doc1", [("d1", "sys-b")], 0, headers=work.request_headers("req-1")),
+        work.notify("doc2", [("d2", "sys-c"), ("d3", "sys-b")], 2),
+    ]
+    together = work.notify_together(rows)
+    assert (together.topic, together.message_id, together.priority) == ("notify", "notify:d1+1", 2)
+    assert work.parse_notify(together.body) == [
+        work.NotifyEvent("doc1", [("d1", "sys-b")], "req-1"),
+        work.NotifyEvent("doc2", [("d2", "sys-c"), ("d3", "sys-b")]),
+    ]
 
 
 def test_message_ids_are_stable_and_tagged_repeats_differ() -> None:
@@ -50,6 +67,9 @@ def test_every_priority_is_clamped_once_to_the_bus_range(priority: int) -> None:
         (work.parse_report, b'{"delivery_id": "d", "state": "lost"}', "REPORT_MESSAGE_INVALID"),
         (work.parse_notify, b'{"document_id": "x", "copies": [{}]}', "NOTIFY_MESSAGE_INVALID"),
         (work.parse_notify, b"[]", "NOTIFY_MESSAGE_INVALID"),
+        (work.parse_notify, b'{"events": []}', "NOTIFY_MESSAGE_INVALID"),
+        (work.parse_notify, b'{"events": [1]}', "NOTIFY_MESSAGE_INVALID"),
+        (work.parse_notify, b'{"events": [{"document_id": "x"}]}', "NOTIFY_MESSAGE_INVALID"),
     ],
 )
 def test_unreadable_bodies_are_coded_poison(parse: object, body: bytes, code: str) -> None:

@@ -105,9 +105,13 @@ async def check_history(backend: str, history: list[tuple[DocSpec, bool]], now_o
             raw = await store.stats_raw()  # the raw tables, read once for every recount below
             for agency in AGENCY_SCOPES:
                 scope = await stats.scope(agency)
+                counted: dict[tuple[date, date, Scope], Figures] = {}  # days recur in check_daily
 
                 def count(period: Period, scope: Scope = scope) -> Figures:
-                    return recount(*raw, period, scope, clock.now(), legal.calendar)
+                    key = (period.start, period.end, scope)
+                    if key not in counted:
+                        counted[key] = recount(*raw, period, scope, clock.now(), legal.calendar)
+                    return counted[key]
 
                 for period in periods():
                     rolled = (await stats.summary(period, agency)).figures

@@ -24,6 +24,7 @@ class _Bus:
 
     def __init__(self) -> None:
         self.published: list[str] = []
+        self.messages: list[Message] = []
         self.calls = 0
         self.refuse = 0
 
@@ -33,6 +34,7 @@ class _Bus:
             raise PublishFailed("connection lost mid-publish")
         self.calls += 1
         self.published += [m.message_id for m in messages]
+        self.messages += messages
 
 
 @pytest.fixture
@@ -129,9 +131,9 @@ async def _accept_notifying(store: SqlStore, key: str) -> None:
 
 
 async def test_notify_events_wait_to_travel_together(store: SqlStore) -> None:
-    """Handed ``notify`` rows (nothing waits on them) are published together once the first
-    has waited ``publish_linger``; other topics go at once; a stopping relay publishes the
-    deferred ones and marks them."""
+    """Handed ``notify`` rows (nothing waits on them) are published together, as one message
+    with an event per row, once the first has waited ``publish_linger``; other topics go at
+    once; a stopping relay publishes the deferred ones and marks them."""
     bus = _Bus()
     relay = OutboxRelay(  # type: ignore[arg-type]
         store, bus, FrozenClock(NOW), idle_interval=3600, publish_linger=0.3, mark_linger=0
@@ -146,16 +148,20 @@ async def test_notify_events_wait_to_travel_together(store: SqlStore) -> None:
             await unit.store(plan(), [work.route("urgent", 0)])
         await _until(lambda: "route:urgent" in bus.published)
         assert not any(m.startswith("notify:") for m in bus.published)
-        await _until(lambda: len(bus.published) == 7)
-        assert bus.published[4:] == ["notify:n0", "notify:n1", "notify:n2"]
+        await _until(lambda: len(bus.published) == 5)
+        assert bus.published[4:] == ["notify:n0+2"]
         assert bus.calls == calls + 2  # the route row alone, then the three events in one go
+        events = work.parse_notify(bus.messages[4].body)
+        assert [(e.document_id, e.copies) for e in events] == [
+            (f"doc-{key}", [(key, "sys")]) for key in ("n0", "n1", "n2")
+        ]
         await _accept_notifying(store, "late")
         await asyncio.sleep(0.05)  # …and the relay stops before it is due
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    assert bus.published[-1] == "notify:late"
+    assert bus.published[-1] == "notify:late"  # a lone event goes as it is
     assert (await store.stats())["outbox_pending"] == 0
 
 
