@@ -24,8 +24,8 @@ always could. Likewise, handed rows of a deferrable topic (:data:`gateway.core.w
 the ``notify`` events) wait up to ``publish_linger`` (0.25 s) to be published together, as one
 message (:func:`gateway.core.work.notify_together`), so that sends arriving one at a time do not
 pay one broker message each for an event nothing waits for; they are marked as soon as
-confirmed (they have waited already), and a relay that stops publishes them first. :meth:`OutboxRelay.drain_once` called directly publishes and marks
-everything at once.
+confirmed (they have waited already), and a relay that stops publishes them first.
+:meth:`OutboxRelay.drain_once` called directly publishes and marks everything at once.
 """
 
 from __future__ import annotations
