@@ -103,9 +103,9 @@ async def check_history(backend: str, history: list[tuple[DocSpec, bool]], now_o
             await worker.catch_up()
             stats = Statistics(store, registry(), lambda: legal.calendar, clock)
             raw = await store.stats_raw()  # the raw tables, read once for every recount below
+            counted: dict[tuple[date, date, Scope], Figures] = {}  # days recur in check_daily
             for agency in AGENCY_SCOPES:
                 scope = await stats.scope(agency)
-                counted: dict[tuple[date, date, Scope], Figures] = {}  # days recur in check_daily
 
                 def count(period: Period, scope: Scope = scope) -> Figures:
                     key = (period.start, period.end, scope)
