@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 
 class CodeForm(StrEnum):
@@ -127,7 +127,13 @@ class AgencyCode:
 
     @classmethod
     def parse(cls, raw: str) -> AgencyCode:
-        """Parse any string into an agency code; never raises for a ``str`` argument."""
+        """Parse any string into an agency code; never raises for a ``str`` argument.
+
+        Codes are immutable values, so the latest few thousand parsed are shared: an accept
+        reads the same sender and recipient codes a dozen times (grants, routing, the registry).
+        """
+        if cls is AgencyCode and isinstance(raw, str):
+            return _parse_shared(raw)
         return cls(raw)
 
     def __str__(self) -> str:
@@ -206,3 +212,8 @@ def owns(owner: AgencyCode | str, code: AgencyCode | str) -> bool:
     if owner_code.is_administrative and owner_code.level == 1 and target.is_administrative:
         return target.level1 == owner_code.level1
     return owner_code.form is target.form and owner_code in target.parents
+
+
+@lru_cache(maxsize=8192)
+def _parse_shared(raw: str) -> AgencyCode:
+    return AgencyCode(raw)

@@ -171,6 +171,14 @@ def test_constructor_and_parse_agree() -> None:
     assert AgencyCode(" G12.18 ").raw == "G12.18"
 
 
+def test_a_code_parsed_again_is_the_same_value() -> None:
+    """Parsed codes are shared (immutable values): the same text gives the same object, and
+    text that differs only around it gives an equal one with its own raw."""
+    assert AgencyCode.parse("000.00.18.G12") is AgencyCode.parse("000.00.18.G12")
+    assert AgencyCode.parse(" g12 ") == AgencyCode.parse("G12")
+    assert AgencyCode.parse(" g12 ").raw == "g12"
+
+
 def test_non_text_is_a_type_error() -> None:
     """Only strings are codes: anything else is a programming error."""
     with pytest.raises(TypeError):
