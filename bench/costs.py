@@ -48,6 +48,25 @@ class CallCost:
         return self.server_ms + self.postgres_ms + self.rabbitmq_ms
 
 
+def mean_costs(rounds: Sequence[dict[str, CallCost]]) -> dict[str, CallCost]:
+    """Each kind's cost as the mean of its rounds (the calls counted together). Measured
+    before and after another server's calls, the mean cancels a steady change of the machine's
+    speed between them (docs/benchmarks.md, "Round five")."""
+    out: dict[str, CallCost] = {}
+    for key in rounds[0] if rounds else ():
+        kinds = [r[key] for r in rounds if key in r]
+        out[key] = CallCost(
+            kinds[0].label,
+            sum(c.calls for c in kinds),
+            statistics.fmean(c.server_ms for c in kinds),
+            statistics.fmean(c.postgres_ms for c in kinds),
+            statistics.fmean(c.rabbitmq_ms for c in kinds),
+            statistics.fmean(c.loadgen_ms for c in kinds),
+            statistics.fmean(c.p50_ms for c in kinds),
+        )
+    return out
+
+
 def pct(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile ``q`` (0-100) of ``values``."""
     ordered = sorted(values)

@@ -935,6 +935,15 @@ async def run(args: argparse.Namespace) -> None:
             )
             paced.cpu = cpu.delta(before, cpu.snapshot({"node": node.pid}))
 
+        floor_config = {
+            "dsn": database_url.replace("postgresql+asyncpg://", "postgresql://"),
+            "schema": f"floor_{run_id}",
+            "storage": args.floor_storage,
+            "loop": args.loop,
+            "http": args.http,
+            "secrets": {p.system_id: p.secret for p in everyone},
+            "owners": {p.code: p.system_id for p in everyone},
+        }
         if args.calls:
             note(f"cost per call: {args.calls} sequential calls of each kind")
             reader = store
@@ -954,6 +963,15 @@ async def run(args: argparse.Namespace) -> None:
                 if behind <= 0
                 else f"statistics still {behind} history entries behind after 60 s"
             )
+            if not args.embedded:
+                # The floor before and after the node's calls (A-B-A): the machine's speed
+                # drifts within a run, and one side of each ratio must not take it alone. The
+                # node sits idle meanwhile; its process and backends count as "other".
+                note("floor (first round): the minimal app on the same stack")
+                await targets.measure_floor(
+                    results, floor_config, tmp, everyone, senders[0], receivers[0], attachment,
+                    args.calls,
+                )  # fmt: skip
             await targets.measure_node(
                 results, node.pid, fleet, available, senders[0], receivers[0], attachment,
                 args.calls,
@@ -964,16 +982,7 @@ async def run(args: argparse.Namespace) -> None:
         node_port = node.port
         node = None
         if not args.embedded and args.calls:
-            note("floor: the minimal app on the same stack")
-            floor_config = {
-                "dsn": database_url.replace("postgresql+asyncpg://", "postgresql://"),
-                "schema": f"floor_{run_id}",
-                "storage": args.floor_storage,
-                "loop": args.loop,
-                "http": args.http,
-                "secrets": {p.system_id: p.secret for p in everyone},
-                "owners": {p.code: p.system_id for p in everyone},
-            }
+            note("floor (second round): the minimal app on the same stack")
             await targets.measure_floor(
                 results, floor_config, tmp, everyone, senders[0], receivers[0], attachment,
                 args.calls,

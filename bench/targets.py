@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import cpu
-from costs import CallCost, Meter, floor_costs, node_costs, pct
+from costs import CallCost, Meter, floor_costs, mean_costs, node_costs, pct
 from loadgen import Fleet, Phase, run_ingest
 from served import Floor, ServedNode
 from workload import Doc, Party, make_docs
@@ -71,6 +71,8 @@ class Scaling:
 class Results:
     node: dict[str, CallCost] = field(default_factory=dict)
     floor: dict[str, CallCost] = field(default_factory=dict)
+    #: The floor measured before and after the node's calls (A-B-A); ``floor`` is their mean.
+    floor_rounds: list[dict[str, CallCost]] = field(default_factory=list)
     scaling: list[Scaling] = field(default_factory=list)
     storage: list[Any] = field(default_factory=list)  # blob_storage.StorageCost
     scaling_mode: str = ""
@@ -104,7 +106,8 @@ async def measure_floor(
     attachment: bytes,
     n: int,
 ) -> None:
-    """Start the floor, measure its send and pull, stop it (its schema is dropped)."""
+    """Start the floor, measure its send and pull, stop it (its schema is dropped). Each call
+    adds a round: ``results.floor`` is the mean of the rounds (:func:`costs.mean_costs`)."""
     floor = await Floor.start(config, tmp / "floor.json", tmp / "floor.log")
     fleet = Fleet("127.0.0.1", floor.port)
     try:
@@ -119,8 +122,11 @@ async def measure_floor(
         warm = make_docs("FW", 20, [sender], [receiver], attachment)
         for d in warm:
             await fleet.client(sender).send_edoc(d.data, from_code=sender.code)
-        results.floor = await floor_costs(meter, fleet, sender, receiver, attachment, n)
-        results.restless["floor"] = meter.restless
+        results.floor_rounds.append(
+            await floor_costs(meter, fleet, sender, receiver, attachment, n)
+        )
+        results.floor = mean_costs(results.floor_rounds)
+        results.restless["floor"] = results.restless.get("floor", 0) + meter.restless
     finally:
         await fleet.close()
         await floor.stop()
@@ -241,6 +247,17 @@ def print_costs(results: Results) -> None:
         print(
             f"{c.label:<54} {c.calls:>4} {c.server_ms:>7.2f} {c.postgres_ms:>8.2f} "
             f"{c.rabbitmq_ms:>8.2f} {c.total_ms:>7.2f} {c.loadgen_ms:>7.3f} {c.p50_ms:>7.2f}"
+        )
+    if len(results.floor_rounds) == 2:
+        before, after = results.floor_rounds
+        drift = ", ".join(
+            f"{name} {before[key].total_ms:.2f} → {after[key].total_ms:.2f} ms"
+            for key, name in (("healthz", "/healthz"), ("pull", "pull"), ("send", "send"))
+            if key in before and key in after
+        )
+        print(
+            "  (floor rows: the mean of the floor measured just before the node's calls and just "
+            f"after them; before → after: {drift})"
         )
     for server, count in results.restless.items():
         if count:
