@@ -48,25 +48,6 @@ class CallCost:
         return self.server_ms + self.postgres_ms + self.rabbitmq_ms
 
 
-def mean_costs(rounds: Sequence[dict[str, CallCost]]) -> dict[str, CallCost]:
-    """Each kind's cost as the mean of its rounds (the calls counted together). Measured
-    before and after another server's calls, the mean cancels a steady change of the machine's
-    speed between them (docs/benchmarks.md, "Round five")."""
-    out: dict[str, CallCost] = {}
-    for key in rounds[0] if rounds else ():
-        kinds = [r[key] for r in rounds if key in r]
-        out[key] = CallCost(
-            kinds[0].label,
-            sum(c.calls for c in kinds),
-            statistics.fmean(c.server_ms for c in kinds),
-            statistics.fmean(c.postgres_ms for c in kinds),
-            statistics.fmean(c.rabbitmq_ms for c in kinds),
-            statistics.fmean(c.loadgen_ms for c in kinds),
-            statistics.fmean(c.p50_ms for c in kinds),
-        )
-    return out
-
-
 def pct(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile ``q`` (0-100) of ``values``."""
     ordered = sorted(values)
@@ -111,40 +92,12 @@ class Meter:
         server and of its PostgreSQL backends is the median over the batches (a burst of other
         sessions hits one batch, not the figure), RabbitMQ's the least batch (see below).
         ``settle(done)`` waits for the work the first ``done`` calls caused."""
-        results: list[Any] = []
-        latencies: list[float] = []
-        process = 0.0
-        size = max(1, len(calls) // BATCHES)
-        per_batch: dict[str, list[float]] = {g: [] for g in ("server", "postgres", "rabbitmq")}
+        run = Run(self, label, calls, settle)
         await self.quiet()
-        for start in range(0, len(calls), size):
-            batch = calls[start : start + size]  # each starts as quiet as the last one ended
-            before = cpu.snapshot({"server": self.server_pid})
-            for call in batch:
-                t0, c0 = time.perf_counter(), time.process_time()
-                results.append(await call())
-                process += time.process_time() - c0
-                latencies.append(time.perf_counter() - t0)
-            if settle is not None:
-                await settle(start + len(batch))
-            await self.quiet()
-            used = cpu.delta(before, cpu.snapshot({"server": self.server_pid}))
-            for group, values in per_batch.items():
-                values.append(used.get(group, 0.0) / len(batch) * 1000)
-        self.results.append(
-            CallCost(
-                label,
-                len(calls),
-                statistics.median(per_batch["server"]),
-                statistics.median(per_batch["postgres"]),
-                # One broker for every session on the machine: others only ever add to it, so
-                # the least batch is the best estimate of what these calls caused.
-                min(per_batch["rabbitmq"]),
-                process / len(calls) * 1000,
-                pct(latencies, 50) * 1000,
-            )
-        )
-        return results
+        for start in run.starts:
+            await run.batch(start)  # each starts as quiet as the last one ended
+        run.finish()
+        return run.results
 
     async def idle(self, seconds: float, label: str = "idle") -> CallCost:
         """The server left alone for ``seconds`` (after a quiet wait): its background work (the
@@ -172,38 +125,176 @@ class Meter:
                 await asyncio.sleep(0.005)
 
 
+class Run:
+    """One kind of call measured in batches (:meth:`Meter.measure`, :func:`paired`)."""
+
+    def __init__(
+        self,
+        meter: Meter,
+        label: str,
+        calls: Sequence[Callable[[], Awaitable[Any]]],
+        settle: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.meter, self.label, self.calls, self.settle = meter, label, calls, settle
+        self.size = max(1, len(calls) // BATCHES)
+        self.starts = list(range(0, len(calls), self.size))
+        self.per_batch: dict[str, list[float]] = {g: [] for g in SERVER_GROUPS}
+        self.latencies: list[float] = []
+        self.process = 0.0
+        self.results: list[Any] = []
+
+    async def batch(self, start: int) -> None:
+        """The calls of the batch at ``start``, then the work they caused, then quiet."""
+        server = self.meter.server_pid
+        batch = self.calls[start : start + self.size]
+        before = cpu.snapshot({"server": server})
+        for call in batch:
+            t0, c0 = time.perf_counter(), time.process_time()
+            self.results.append(await call())
+            self.process += time.process_time() - c0
+            self.latencies.append(time.perf_counter() - t0)
+        if self.settle is not None:
+            await self.settle(start + len(batch))
+        await self.meter.quiet()
+        used = cpu.delta(before, cpu.snapshot({"server": server}))
+        for group, values in self.per_batch.items():
+            values.append(used.get(group, 0.0) / len(batch) * 1000)
+
+    def totals(self) -> list[float]:
+        """Server + PostgreSQL + RabbitMQ CPU per call of each batch."""
+        return [sum(cells) for cells in zip(*self.per_batch.values(), strict=True)]
+
+    def finish(self) -> CallCost:
+        """The kind's cost (recorded in the meter's results)."""
+        cost = CallCost(
+            self.label,
+            len(self.calls),
+            statistics.median(self.per_batch["server"]),
+            statistics.median(self.per_batch["postgres"]),
+            # One broker for every session on the machine: others only ever add to it, so
+            # the least batch is the best estimate of what these calls caused.
+            min(self.per_batch["rabbitmq"]),
+            self.process / len(self.calls) * 1000,
+            pct(self.latencies, 50) * 1000,
+        )
+        self.meter.results.append(cost)
+        return cost
+
+
+async def paired(a: Run, b: Run) -> tuple[float, CallCost, CallCost]:
+    """Measure ``a`` and ``b`` in alternating batches (a's first batch, b's first, a's second…),
+    each after its own server went quiet: the median of the batches' ``a / b`` total ratios, and
+    each kind's cost.
+    Both servers run side by side, so a change of the machine's speed within a run reaches both
+    sides of each pair alike (docs/benchmarks.md, "Round five")."""
+    if len(a.starts) != len(b.starts):
+        raise ValueError("paired kinds need the same number of batches")
+    for start_a, start_b in zip(a.starts, b.starts, strict=True):
+        await a.meter.quiet()
+        await a.batch(start_a)
+        await b.meter.quiet()
+        await b.batch(start_b)
+    cost_a, cost_b = a.finish(), b.finish()
+    ratios = [x / y for x, y in zip(a.totals(), b.totals(), strict=True) if y > 0]
+    return statistics.median(ratios), cost_a, cost_b
+
+
+@dataclass
+class FloorSide:
+    """The floor, running beside the node during the node's cost table: its meter and clients,
+    and what the paired measurements found (costs by floor kind, node ÷ floor by node kind)."""
+
+    meter: Meter
+    fleet: Fleet
+    out: dict[str, CallCost]
+    ratios: dict[str, float]
+
+
+async def _kind(
+    meter: Meter,
+    label: str,
+    calls: Sequence[Callable[[], Awaitable[Any]]],
+    settle: Callable[[int], Awaitable[None]] | None = None,
+    *,
+    floor: FloorSide | None = None,
+    pair: tuple[str, str, str, Sequence[Callable[[], Awaitable[Any]]]] | None = None,
+) -> CallCost:
+    """One node kind, alone or (``floor`` and ``pair`` = node key, floor key, floor label,
+    floor calls) in batches alternating with the floor's counterpart."""
+    run = Run(meter, label, calls, settle)
+    if floor is None or pair is None:
+        await meter.quiet()
+        for start in run.starts:
+            await run.batch(start)
+        return run.finish()
+    key, floor_key, floor_label, floor_calls = pair
+    other = Run(floor.meter, floor_label, floor_calls)
+    floor.ratios[key], cost, floor.out[floor_key] = await paired(run, other)
+    return cost
+
+
 async def node_costs(
-    meter: Meter, fleet: Fleet, sender: Party, receiver: Party, attachment: bytes, n: int
+    meter: Meter,
+    fleet: Fleet,
+    sender: Party,
+    receiver: Party,
+    attachment: bytes,
+    n: int,
+    floor: FloorSide | None = None,
 ) -> dict[str, CallCost]:
-    """Each lifecycle call of the node alone, then whole lifecycle documents one at a time."""
+    """Each lifecycle call of the node alone, then whole lifecycle documents one at a time.
+    With ``floor``: the kinds the targets compare (``/healthz``, the empty polls, the send, the
+    lifecycle document) alternate batch by batch with the floor's counterpart (:func:`paired`)."""
     send, receive = fleet.client(sender), fleet.client(receiver)
+    f_send = f_receive = None
+    if floor is not None:
+        f_send, f_receive = floor.fleet.client(sender), floor.fleet.client(receiver)
     out: dict[str, CallCost] = {}
     # What the load phases left behind (the statistics worker catching up on their history)
     # is not the cost of the first calls measured.
     await meter.quiet(limit=60)
     out["idle"] = await meter.idle(3.0)
-    # Warmed like the floor (targets.measure_floor): the measured clients' polls, untimed.
+    if floor is not None:
+        floor.out["idle"] = await floor.meter.idle(3.0, "floor idle")
+    # Warmed like the floor (targets.measure_node): the measured clients' polls, untimed.
     for client in (receive, send):
         for _ in range(20):
             await client.count_receive_edoc()
             await client.get_received_edoc_list("edoc")
-    out["healthz"] = await _one(meter, "GET /healthz (HTTP stack only)", [
+
+    def floor_pair(
+        key: str, floor_key: str, label: str, calls: Callable[[LeanClient, LeanClient], Any]
+    ) -> tuple[str, str, str, Sequence[Callable[[], Awaitable[Any]]]] | None:
+        if f_send is None or f_receive is None:
+            return None
+        return key, floor_key, label, calls(f_send, f_receive)
+
+    out["healthz"] = await _kind(meter, "GET /healthz (HTTP stack only)", [
         lambda: receive.get("/healthz") for _ in range(4 * n)
-    ])  # fmt: skip
-    out["count"] = await _one(meter, "countReceiveEdoc (empty)", [
+    ], floor=floor, pair=floor_pair("healthz", "healthz", "floor GET /healthz (raw ASGI)",
+        lambda _, r: [lambda: r.get("/healthz") for _ in range(4 * n)]))  # fmt: skip
+    out["count"] = await _kind(meter, "countReceiveEdoc (empty)", [
         receive.count_receive_edoc for _ in range(4 * n)
-    ])  # fmt: skip
-    out["list"] = await _one(meter, "getReceivedEdocList (empty)", [
+    ], floor=floor, pair=floor_pair("count", "pull_count",
+        "floor pull (auth + 1 indexed SELECT, empty), with count",
+        lambda _, r: [lambda: r.get_received_edoc_list("edoc") for _ in range(4 * n)]))  # fmt: skip
+    out["list"] = await _kind(meter, "getReceivedEdocList (empty)", [
         lambda: receive.get_received_edoc_list("edoc") for _ in range(4 * n)
-    ])  # fmt: skip
+    ], floor=floor, pair=floor_pair("list", "pull",
+        "floor pull (auth + 1 indexed SELECT, empty), with list",
+        lambda _, r: [lambda: r.get_received_edoc_list("edoc") for _ in range(4 * n)]))  # fmt: skip
     docs = make_docs("C", n, [sender], [receiver], attachment)
+    f_docs = make_docs("F", n, [sender], [receiver], attachment)
     base = await meter.available(receiver.system_id)
-    out["send"] = await _one(
+    out["send"] = await _kind(
         meter,
         "sendEdoc 100 KB document, with the work it causes",
         [_send(send, d.data, sender.code, "edoc") for d in docs],
         lambda done: meter.until_available(receiver.system_id, base + done),
-    )
+        floor=floor,
+        pair=floor_pair("send", "send", "floor send (auth, parse, 1 insert transaction)",
+            lambda s, _: [_send(s, d.data, sender.code, "edoc") for d in f_docs]),
+    )  # fmt: skip
     items = await receive.get_received_edoc_list("edoc")
     out["list_full"] = await _one(meter, f"getReceivedEdocList ({len(items)} items)", [
         lambda: receive.get_received_edoc_list("edoc") for _ in range(10)
@@ -231,10 +322,16 @@ async def node_costs(
 
     # Whole documents, one at a time: send, list, get, confirm, status back, its list/get/confirm.
     lifecycle_docs = make_docs("D", n, [sender], [receiver], attachment)
+    g_docs = make_docs("G", n, [sender], [receiver], attachment)
     steps: list[Callable[[], Awaitable[Any]]] = []
     for doc in lifecycle_docs:
         steps.append(_lifecycle(send, receive, sender, receiver, doc.data, doc.status))
-    out["lifecycle"] = await _one(meter, "one full lifecycle document (8 calls)", steps)
+    out["lifecycle"] = await _kind(
+        meter, "one full lifecycle document (8 calls)", steps, floor=floor,
+        pair=floor_pair("lifecycle", "send_lifecycle",
+            "floor send (auth, parse, 1 insert transaction), with lifecycle",
+            lambda s, _: [_send(s, d.data, sender.code, "edoc") for d in g_docs]),
+    )  # fmt: skip
     return out
 
 
@@ -288,23 +385,3 @@ async def _one(
 ) -> CallCost:
     await meter.measure(label, calls, settle)
     return meter.results[-1]
-
-
-async def floor_costs(
-    meter: Meter, fleet: Fleet, sender: Party, receiver: Party, attachment: bytes, n: int
-) -> dict[str, CallCost]:
-    """The floor's send and pull, one call at a time."""
-    send, receive = fleet.client(sender), fleet.client(receiver)
-    out: dict[str, CallCost] = {}
-    out["idle"] = await meter.idle(3.0, "floor idle")
-    out["healthz"] = await _one(meter, "floor GET /healthz (raw ASGI)", [
-        lambda: receive.get("/healthz") for _ in range(4 * n)
-    ])  # fmt: skip
-    out["pull"] = await _one(meter, "floor pull (auth + 1 indexed SELECT, empty)", [
-        lambda: receive.get_received_edoc_list("edoc") for _ in range(4 * n)
-    ])  # fmt: skip
-    docs = make_docs("F", n, [sender], [receiver], attachment)
-    out["send"] = await _one(meter, "floor send (auth, parse, 1 insert transaction)", [
-        _send(send, d.data, sender.code, "edoc") for d in docs
-    ])  # fmt: skip
-    return out

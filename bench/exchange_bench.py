@@ -28,14 +28,16 @@ Phases (after an untimed warm-up through the whole lifecycle):
   client-side time from a ``sendEdoc`` answer to the first receiver's list that holds it;
 - *cost per call*: every lifecycle call alone, one at a time, and whole documents one at a time:
   server + PostgreSQL + RabbitMQ CPU per call (:mod:`costs`);
-- *floor*: the same for :mod:`floor`'s send and pull, on the same server stack;
+- *floor*: the same for :mod:`floor`'s send and pull, on the same server stack, running beside
+  the node: the kinds the targets compare alternate batch by batch (:func:`costs.paired`);
 - *scaling*: ingest through ``python -m gateway serve --workers 1`` and ``--workers 2``;
 - *baseline* (before and after, information only): raw aio-pika, N publishers with publisher
   confirms and M consumers acking, 5 KB persistent messages, one quorum queue.
 
 Targets (issue 11 §3, :mod:`targets`): send ≤ 2 × the floor's send, empty polls ≤ 1.5 × the
-floor's pull, a lifecycle document ≤ 8 × the floor's send, first seen p50 ≤ poll + 50 ms,
-2 processes ≥ 1.7 × 1 when the node saturates, load generator ≤ 1 ms per call. A missed target
+floor's pull, a lifecycle document ≤ 8 × the floor's send (the four judged on the paired
+ratios), first seen p50 ≤ poll + 50 ms, 2 processes ≥ 1.7 × 1 when the node saturates, load
+generator ≤ 1 ms per call. A missed target
 prints MISS but never changes the exit status; only errors do. ``--embedded`` runs the load
 phases on SQLite + the in-process bus (information only, no floor, no targets).
 
@@ -964,17 +966,14 @@ async def run(args: argparse.Namespace) -> None:
                 else f"statistics still {behind} history entries behind after 60 s"
             )
             if not args.embedded:
-                # The floor before and after the node's calls (A-B-A): the machine's speed
-                # drifts within a run, and one side of each ratio must not take it alone. The
-                # node sits idle meanwhile; its process and backends count as "other".
-                note("floor (first round): the minimal app on the same stack")
-                await targets.measure_floor(
-                    results, floor_config, tmp, everyone, senders[0], receivers[0], attachment,
-                    args.calls,
-                )  # fmt: skip
+                # The floor runs beside the node for its cost table, batches alternating with
+                # the node's (costs.paired): the machine's speed drifts within a run, and one
+                # side of a ratio must not take it alone. Each server's process and backends
+                # count as "other" while the other one is measured.
+                note("the floor beside the node: the minimal app on the same stack")
             await targets.measure_node(
                 results, node.pid, fleet, available, senders[0], receivers[0], attachment,
-                args.calls,
+                args.calls, None if args.embedded else floor_config, tmp, everyone,
             )  # fmt: skip
         await fleet.close()
         fleet = None
@@ -982,11 +981,6 @@ async def run(args: argparse.Namespace) -> None:
         node_port = node.port
         node = None
         if not args.embedded and args.calls:
-            note("floor (second round): the minimal app on the same stack")
-            await targets.measure_floor(
-                results, floor_config, tmp, everyone, senders[0], receivers[0], attachment,
-                args.calls,
-            )  # fmt: skip
             note("blob storage: EXTENDED vs EXTERNAL")
             results.storage = await blob_storage.measure(
                 floor_config["dsn"], [d.data for d in ingest.docs[:50]]
