@@ -221,14 +221,10 @@ async def _kind(
 ) -> CallCost:
     """One node kind, alone or (``floor`` and ``pair`` = node key, floor key, floor label,
     floor calls) in batches alternating with the floor's counterpart."""
-    run = Run(meter, label, calls, settle)
     if floor is None or pair is None:
-        await meter.quiet()
-        for start in run.starts:
-            await run.batch(start)
-        return run.finish()
+        return await _one(meter, label, calls, settle)
     key, floor_key, floor_label, floor_calls = pair
-    other = Run(floor.meter, floor_label, floor_calls)
+    run, other = Run(meter, label, calls, settle), Run(floor.meter, floor_label, floor_calls)
     floor.ratios[key], cost, floor.out[floor_key] = await paired(run, other)
     return cost
 

@@ -305,7 +305,7 @@ def print_targets(
     print("targets (issue 11 §3; cost = server + PostgreSQL + RabbitMQ CPU per call):")
     if node and floor:
         # The verdict is the paired ratio (node and floor batches alternating, median of their
-        # ratios) when there is one; the ratio of the table's medians is printed beside it.
+        # ratios); the ratio of the table's medians is printed beside it.
         checks = (
             ("send", "send", SEND_TARGET, "sendEdoc 100 KB ≤ {t} × floor send"),
             ("list", "pull", POLL_TARGET, "empty getReceivedEdocList ≤ {t} × floor pull"),
@@ -314,15 +314,11 @@ def print_targets(
              "lifecycle document ≤ {t} × floor send"),
         )  # fmt: skip
         for key, floor_key, target, label in checks:
-            base = floor.get(floor_key) or floor[floor_key.split("_")[0]]
+            base, ratio = floor[floor_key], results.paired[key]
             table = node[key].total_ms / base.total_ms
             figures = f"({node[key].total_ms:.2f} / {base.total_ms:.2f} ms)"
             text = label.format(t=f"{target:g}") + " " + figures
-            if key in results.paired:
-                ratio = results.paired[key]
-                print(_line(ratio <= target, text, f"{ratio:.2f} paired (table {table:.2f})"))
-            else:
-                print(_line(table <= target, text, f"{table:.2f}"))
+            print(_line(ratio <= target, text, f"{ratio:.2f} paired (table {table:.2f})"))
     seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
     if seen:
         p50 = pct(seen, 50)
