@@ -349,7 +349,10 @@ async def open_runtime(
         relay: OutboxRelay | None = None
         notifier: Notifier | None = None
         if run_workers:
-            relay = OutboxRelay(store, bus, clock)
+            kept = settings.outbox_retention_days
+            relay = OutboxRelay(
+                store, bus, clock, retention=timedelta(days=kept) if kept > 0 else None
+            )
         exchange = Exchange(
             store,
             registry,

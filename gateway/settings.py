@@ -182,6 +182,13 @@ class Settings(BaseSettings):
         description="Upstream copies still queued this long are forwarded again once the "
         "national node answers (it was down).",
     )
+    outbox_retention_days: float = Field(
+        default=7.0,
+        ge=0,
+        le=3650,
+        description="Published outbox rows older than this many days are deleted by the relay; "
+        "0 keeps them for ever.",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING, ERROR, CRITICAL.")
     log_json: bool = Field(default=False, description="JSON log lines instead of console ones.")
     max_package_bytes: int = Field(
@@ -430,6 +437,7 @@ class Settings(BaseSettings):
             "stuck_available_hours": self.stuck_available_hours,
             "stuck_moving_minutes": self.stuck_moving_minutes,
             "alert_interval_seconds": self.alert_interval_seconds,
+            "outbox_retention_days": self.outbox_retention_days,
             "webhook_url": _origin(self.webhook_url) if self.webhook_url else None,
         }
 

@@ -295,6 +295,10 @@ class DocumentStore(Protocol):
         """Count a failed publish attempt on the rows."""
         ...
 
+    async def prune_outbox(self, published_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` rows published before then; returns how many."""
+        ...
+
     async def stats(self) -> dict[str, int]:
         """Counters for ``/metrics``: copies by state, outbox lag."""
         ...

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.core.model import OutboxItem
@@ -191,6 +191,32 @@ class SqlOutbox(SessionScope):
                 .where(OutboxRow.outbox_id.in_(list(outbox_ids)))
                 .values(published_at=now)
             )
+
+    @reconnecting
+    async def prune_outbox(self, published_before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` rows published before ``published_before`` (oldest first, one
+        statement; relays pruning at the same time skip each other's rows); returns how many.
+
+        A published row is never read again: the broker confirmed its message, and consumers are
+        idempotent on what a message names (a copy's state), not on this table. Unpublished rows
+        are never deleted, however old.
+        """
+        old = (
+            select(OutboxRow.outbox_id)
+            .where(OutboxRow.published_at < published_before)
+            .order_by(OutboxRow.published_at)
+            .limit(limit)
+        )
+        if self._postgres:
+            old = old.with_for_update(skip_locked=True)
+        prune = (
+            delete(OutboxRow)
+            .where(OutboxRow.outbox_id.in_(old.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        async with self._one() as s:
+            result = await s.execute(prune)
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @reconnecting
     async def note_publish_failure(self, outbox_ids: Sequence[int], error: str) -> None:

@@ -26,6 +26,11 @@ message (:func:`gateway.core.work.notify_together`), so that sends arriving one 
 pay one broker message each for an event nothing waits for; they are marked as soon as
 confirmed (they have waited already), and a relay that stops publishes them first.
 :meth:`OutboxRelay.drain_once` called directly publishes and marks everything at once.
+
+Published rows are kept ``retention`` (``GATEWAY_OUTBOX_RETENTION_DAYS``, 7 days by default),
+then deleted: the relay prunes once when it starts and every ``prune_interval`` (1 h), at most
+``prune_batch`` rows per statement between its publishing rounds, until none is left that old
+(docs/configuration.md). Unpublished rows are never pruned.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 from connectors.bus import Bus, BusError, Message
 from gateway.core import work
@@ -71,6 +77,9 @@ class OutboxRelay:
         max_backoff: float = 30.0,
         mark_linger: float = 0.25,
         publish_linger: float = 0.25,
+        retention: timedelta | None = None,
+        prune_interval: float = 3600.0,
+        prune_batch: int = 1000,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -80,6 +89,12 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.mark_linger = mark_linger
         self.publish_linger = publish_linger
+        #: How long published rows are kept (None: for ever).
+        self.retention = retention
+        self.prune_interval = prune_interval
+        self.prune_batch = prune_batch
+        self.pruned = 0
+        self._next_prune = 0.0  # monotonic time of the next pruning statement (0: at start)
         self._wake = asyncio.Event()
         self.published = 0
         #: Rows the broker confirmed, not marked yet (lingering, or the store failed): marked
@@ -186,11 +201,34 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._mark(), 5.0)
 
+    async def prune_once(self) -> int:
+        """Delete one batch of rows published longer than ``retention`` ago; returns how many.
+        The next batch is due at once when this one was full, else after ``prune_interval``."""
+        if self.retention is None:
+            return 0
+        deleted = await self.store.prune_outbox(self.clock.now() - self.retention, self.prune_batch)
+        self.pruned += deleted
+        full = deleted >= self.prune_batch
+        self._next_prune = time.monotonic() + (0.0 if full else self.prune_interval)
+        if deleted:
+            log.info("outbox pruned", rows=deleted, more=full)
+        return deleted
+
+    async def _prune_due(self) -> None:
+        if self.retention is None or time.monotonic() < self._next_prune:
+            return
+        try:
+            await self.prune_once()
+        except StoreUnavailable as exc:  # publishing goes on; pruning is tried again later
+            self._next_prune = time.monotonic() + min(self.prune_interval, 60.0)
+            log.warning("outbox pruning failed", error=str(exc))
+
     async def _run(self) -> None:
         backoff = 0.0
         while True:
             # Clear before draining: a commit that wakes us during the drain is not lost.
             self._wake.clear()
+            await self._prune_due()
             try:
                 count = await self.drain_once(linger=True)
                 backoff = 0.0
@@ -212,5 +250,7 @@ class OutboxRelay:
                 wait = min(max(self._mark_due - time.monotonic(), 0.0), wait)
             if self._deferred:
                 wait = min(max(self._deferred_due - time.monotonic(), 0.0), wait)
+            if self.retention is not None:
+                wait = min(max(self._next_prune - time.monotonic(), 0.0), wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

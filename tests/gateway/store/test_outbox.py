@@ -96,3 +96,34 @@ async def _fail_after_writing(store: SqlStore) -> None:
     async with store.accepting() as unit:
         await unit.store(plan(), [work.route("d3", 0)])
         raise RuntimeError("the accept failed after writing")
+
+
+async def test_pruning_deletes_only_rows_published_before_the_cutoff(store: SqlStore) -> None:
+    """Old published rows go, oldest first and at most ``limit`` per call; rows published since
+    the cutoff and unpublished rows stay, however old."""
+    await _queue(store, 6)
+    claimed = await store.claim_outbox(10, NOW)
+    ids = [i.outbox_id for i in claimed]
+    for day, outbox_id in enumerate(ids[:4]):  # published 1, 2, 3 and 4 days after NOW
+        await store.mark_published([outbox_id], NOW + timedelta(days=day + 1))
+    cutoff = NOW + timedelta(days=3, hours=12)  # rows of days 1-3 are older
+    assert await store.prune_outbox(cutoff, 2) == 2
+    assert await store.prune_outbox(cutoff, 2) == 1
+    assert await store.prune_outbox(cutoff, 2) == 0
+    later = NOW + timedelta(days=400)  # the two unpublished rows are still due
+    again = await store.claim_outbox(10, later)
+    assert sorted(i.outbox_id for i in again) == sorted(ids[4:])
+    assert (await store.stats())["outbox_pending"] == 2
+    assert await store.prune_outbox(later, 100) == 1  # the row of day 4; none unpublished
+
+
+async def test_a_pruned_message_id_can_be_queued_again(store: SqlStore) -> None:
+    """The unique message id is held only while the row lives: work queued again after its
+    row was pruned is a new row (nothing relies on an old id being refused)."""
+    await store.add_outbox([work.route("d1", 0)], NOW)
+    (claimed,) = await store.claim_outbox(10, NOW)
+    await store.mark_published([claimed.outbox_id], NOW)
+    assert await store.prune_outbox(NOW + timedelta(seconds=1), 10) == 1
+    await store.add_outbox([work.route("d1", 0)], NOW)
+    (queued,) = await store.claim_outbox(10, NOW)
+    assert queued.message_id == claimed.message_id

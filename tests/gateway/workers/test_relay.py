@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,51 @@ async def _until(condition: Any) -> None:
             return
         await asyncio.sleep(0.005)
     raise AssertionError("the relay did not get there")
+
+
+async def test_a_running_relay_prunes_old_published_rows(store: SqlStore) -> None:
+    """With a retention the relay deletes rows published longer ago, batch after batch while
+    batches are full, then waits ``prune_interval``; a relay without one keeps them."""
+    bus = _Bus()
+    keeper = _relay(store, bus)
+    assert await keeper.drain_once() == 3  # published (and marked) at NOW
+    assert await keeper.prune_once() == 0
+    later = FrozenClock(NOW + timedelta(days=8))
+    relay = OutboxRelay(  # type: ignore[arg-type]
+        store, bus, later, retention=timedelta(days=7), prune_batch=2, prune_interval=3600
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(200):
+            if relay.pruned == 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert relay.pruned == 3
+    assert await relay.prune_once() == 0
+
+
+async def test_a_pruning_failure_does_not_stop_publishing(store: SqlStore) -> None:
+    """The store refusing the prune is logged and tried later; rows are still published."""
+    bus = _Bus()
+
+    async def down(before: Any, limit: int) -> int:
+        raise StoreUnavailable("database went away")
+
+    store.prune_outbox = down  # type: ignore[method-assign]
+    relay = OutboxRelay(store, bus, FrozenClock(NOW), retention=timedelta(days=7))  # type: ignore[arg-type]
+    task = asyncio.create_task(relay.run())
+    try:
+        for _ in range(200):
+            if len(bus.published) == 3:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(bus.published) == 3
+    assert relay.pruned == 0
