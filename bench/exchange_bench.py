@@ -82,6 +82,7 @@ import blob_storage
 import cpu
 import targets
 from loadgen import Fleet, Phase, run_ingest, run_lifecycle
+from served import analyze_schema
 from sqlalchemy import bindparam, text
 from workload import (
     KB,
@@ -845,6 +846,7 @@ async def run(args: argparse.Namespace) -> None:
         "log_level": args.log_level,
         "bus_retry_delays": ",".join(f"{d:g}" for d in delays),
     }
+    libpq_url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
     if args.embedded:
         database_url = f"sqlite+aiosqlite:///{(tmp / 'var' / 'gateway.db').as_posix()}"
     else:
@@ -897,6 +899,11 @@ async def run(args: argparse.Namespace) -> None:
             fleet, warm_phase, senders, receivers, args.concurrency, args.poll, timeout
         )
         await node.command("profile -")
+        if schema:
+            # What autovacuum does in service: planner statistics for the plans the node's
+            # connections cache from here on (docs/benchmarks.md, round six).
+            tables = await analyze_schema(libpq_url, schema)
+            note(f"ANALYZE: {tables} tables of {schema}")
 
         note(f"ingest: {args.docs} documents, receivers not pulling")
         spy = PySpy(args.py_spy, node.pid, tmp / "ingest.spy") if args.py_spy else None
@@ -938,7 +945,7 @@ async def run(args: argparse.Namespace) -> None:
             paced.cpu = cpu.delta(before, cpu.snapshot({"node": node.pid}))
 
         floor_config = {
-            "dsn": database_url.replace("postgresql+asyncpg://", "postgresql://"),
+            "dsn": libpq_url,
             "schema": f"floor_{run_id}",
             "storage": args.floor_storage,
             "loop": args.loop,
@@ -965,6 +972,8 @@ async def run(args: argparse.Namespace) -> None:
                 if behind <= 0
                 else f"statistics still {behind} history entries behind after 60 s"
             )
+            if schema:
+                await analyze_schema(libpq_url, schema)  # the tables grew by two phases
             if not args.embedded:
                 # The floor runs beside the node for its cost table, batches alternating with
                 # the node's (costs.paired): the machine's speed drifts within a run, and one

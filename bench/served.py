@@ -23,6 +23,26 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
 
+async def analyze_schema(dsn: str, schema: str) -> int:
+    """``ANALYZE`` every table of ``schema`` (a libpq DSN); the number of tables.
+
+    A schema the run has just created has no planner statistics yet, and the generic plans a
+    server caches for its prepared statements while the tables are nearly empty may pick any
+    index that matches (docs/benchmarks.md, round six). In service, autovacuum keeps the
+    statistics current; the run does once what autovacuum would have done by then.
+    """
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = $1", schema)
+        for (table,) in tables:
+            await conn.execute(f'ANALYZE "{schema}"."{table}"')
+        return len(tables)
+    finally:
+        await conn.close()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))

@@ -27,7 +27,7 @@ from typing import Any
 import cpu
 from costs import CallCost, FloorSide, Meter, node_costs, pct
 from loadgen import Fleet, Phase, run_ingest
-from served import Floor, ServedNode
+from served import Floor, ServedNode, analyze_schema
 from workload import Doc, Party, make_docs
 
 SEND_TARGET = 2.0
@@ -117,6 +117,7 @@ async def measure_node(
         warm = make_docs("FW", 20, [sender], [receiver], attachment)
         for d in warm:
             await floor_fleet.client(sender).send_edoc(d.data, from_code=sender.code)
+        await analyze_schema(floor_config["dsn"], floor_config["schema"])
         results.node = await node_costs(meter, fleet, sender, receiver, attachment, n, side)
         results.floor = side.out
         results.paired = side.ratios

@@ -103,20 +103,25 @@ _DOCUMENT_COLUMNS = (
 _NEW = BusinessDocType.NEW.value
 # The driver SQL below is built from these constants only (S608: no value is interpolated).
 
+#: An identical earlier send: the same bytes from the same system, or the same idempotency key.
+#: Each arm is its own subquery on its own unique index. One ``WHERE a OR b`` made the generic
+#: plan PostgreSQL caches for a prepared statement (before ANALYZE has seen the table) a
+#: BitmapOr over ix_documents_sender_time that read every document of the sender: a cost that
+#: grew with the table (docs/benchmarks.md, round six).
+_EXISTING = (
+    "coalesce((SELECT document_id FROM documents WHERE sender_system = $1 AND sha256 = $2),"
+    " (SELECT document_id FROM documents WHERE dedup_key = $3))"
+)
 #: Idempotency and the semantic duplicate in one round trip (the second is NULL-keyed, so it
 #: finds nothing, when the package has no number, notation and date).
 _LOOKUP_SQL = (
-    "SELECT (SELECT document_id FROM documents WHERE (sender_system = $1 AND sha256 = $2)"  # noqa: S608
-    " OR dedup_key = $3 LIMIT 1),"
+    f"SELECT {_EXISTING},"  # noqa: S608
     " (SELECT document_id FROM documents WHERE sender_key = $4 AND code_number = $5"
     " AND code_notation = $6 AND promulgation_date = $7 AND kind = 'edoc'"
     f" AND business_type = {_NEW}"
     " ORDER BY accepted_at LIMIT 1)"
 )
-_EXISTING_SQL = (
-    "SELECT document_id FROM documents WHERE (sender_system = $1 AND sha256 = $2)"
-    " OR dedup_key = $3 LIMIT 1"
-)
+_EXISTING_SQL = f"SELECT {_EXISTING}"
 _FIND_DOCUMENT_SQL = (
     f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE sender_key = $1"  # noqa: S608
     f" AND edxml_document_id = $2 AND kind = $3 AND business_type = {_NEW}"
