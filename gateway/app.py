@@ -21,6 +21,7 @@ from gateway.api import build_router
 from gateway.api.correlation import RequestContextMiddleware
 from gateway.api.errors import install_error_handlers
 from gateway.api.vxp import ROUTES as VXP_ROUTES
+from gateway.api.vxp import VxpShortcut
 from gateway.console import build_console_router
 from gateway.logging import configure_logging
 from gateway.runtime import open_runtime
@@ -73,6 +74,9 @@ def create_app(
     )
     app.state.runtime = None
     install_error_handlers(app)
+    # Added first, so inside the request context: a VXP call skips the layers between the
+    # middleware and the routes (gateway.api.vxp.VxpShortcut).
+    app.add_middleware(VxpShortcut)
     app.add_middleware(RequestContextMiddleware)
     # The VXP API first, in the app's own router: document systems poll it all day, routes are
     # matched in order, and FastAPI walks included routers on every match.

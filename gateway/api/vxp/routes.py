@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connectors.vxp.errors import VxpError
 from connectors.vxp.protocol import ascii_json, extract_hashed_document, parse_to
@@ -430,7 +431,48 @@ async def vxp(request: Request) -> Response:
 #: poll them all day: :func:`gateway.app.create_app` puts them first in the app's own router, so a
 #: poll is matched without walking the native API's included routers (docs/benchmarks.md).
 METHODS = ["GET", "POST", "PUT"]
+_FAST_METHODS = frozenset({*METHODS, "HEAD"})  # Starlette adds HEAD to a GET route
 ROUTES: list[BaseRoute] = [
     Route("/vxp", vxp, methods=METHODS, include_in_schema=False),
     Route("/vxp/{path:path}", vxp, methods=METHODS, include_in_schema=False),
 ]
+
+
+def vxp_path(scope: Scope) -> str | None:
+    """The part of the request's path after ``/vxp/`` (``""`` for ``/vxp`` and ``/vxp/``) when
+    :class:`VxpShortcut` may answer it, else None: not HTTP, not under ``/vxp``, or a method
+    the routes refuse (the app's router answers those, 405 with ``Allow``)."""
+    if scope["type"] != "http" or scope["method"] not in _FAST_METHODS:
+        return None
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if path == "/vxp":
+        return ""
+    return path[5:] if path.startswith("/vxp/") else None
+
+
+class VxpShortcut:
+    """Middleware answering a VXP call itself, as the ``/vxp`` routes would; anything else
+    (and a method those routes refuse: 405 with ``Allow``) goes on to the app.
+
+    Document systems poll ``/vxp`` all day, and :func:`vxp` uses nothing of the layers between
+    the app's middleware and a route (exception handlers, the exit stack, route matching): it
+    answers every error itself. Installed inside the request-context middleware (correlation id,
+    access log, metrics, the last line of defence), which still wraps every VXP call
+    (docs/benchmarks.md, round six).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a VXP call, or pass the request on."""
+        rest = vxp_path(scope)
+        if rest is None:
+            await self.app(scope, receive, send)
+            return
+        scope["path_params"] = {"path": rest}
+        response = await vxp(Request(scope, receive, send))
+        await response(scope, receive, send)
