@@ -15,7 +15,7 @@ import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cpu
@@ -41,6 +41,9 @@ class CallCost:
     rabbitmq_ms: float
     loadgen_ms: float
     p50_ms: float
+    #: What the server's measured idle background (:meth:`Meter.idle`: its periodic workers,
+    #: the broker's ticks) comes to over each batch's window, per call: included in the total.
+    idle_ms: float = 0.0
 
     @property
     def total_ms(self) -> float:
@@ -66,6 +69,9 @@ class Meter:
         self.results: list[CallCost] = []
         #: Waits for quiet that ran out of time (the measurement went on regardless).
         self.restless = 0
+        #: The idle background of the server, PostgreSQL and RabbitMQ, ms of CPU per second
+        #: (the last :meth:`idle`; zero before one ran).
+        self.background = 0.0
 
     async def quiet(self, limit: float = 5.0) -> None:
         """Wait until the server has used < 1 ms of CPU in each of :data:`QUIET_WINDOWS` 100 ms
@@ -117,6 +123,7 @@ class Meter:
             0.0,
         )
         self.results.append(cost)
+        self.background = cost.total_ms
         return cost
 
     async def until_available(self, system_id: str, count: int) -> None:
@@ -140,6 +147,8 @@ class Run:
         self.starts = list(range(0, len(calls), self.size))
         self.per_batch: dict[str, list[float]] = {g: [] for g in SERVER_GROUPS}
         self.latencies: list[float] = []
+        #: The idle background over each batch's window (calls, settle, quiet), ms per call.
+        self.idle: list[float] = []
         self.process = 0.0
         self.results: list[Any] = []
 
@@ -148,6 +157,7 @@ class Run:
         server = self.meter.server_pid
         batch = self.calls[start : start + self.size]
         before = cpu.snapshot({"server": server})
+        began = time.perf_counter()
         for call in batch:
             t0, c0 = time.perf_counter(), time.process_time()
             self.results.append(await call())
@@ -157,12 +167,18 @@ class Run:
             await self.settle(start + len(batch))
         await self.meter.quiet()
         used = cpu.delta(before, cpu.snapshot({"server": server}))
+        window = time.perf_counter() - began
         for group, values in self.per_batch.items():
             values.append(used.get(group, 0.0) / len(batch) * 1000)
+        self.idle.append(self.meter.background * window / len(batch))
 
     def totals(self) -> list[float]:
         """Server + PostgreSQL + RabbitMQ CPU per call of each batch."""
         return [sum(cells) for cells in zip(*self.per_batch.values(), strict=True)]
+
+    def net_totals(self) -> list[float]:
+        """:meth:`totals` less the idle background over each batch's window (at least 0)."""
+        return [max(t - i, 0.0) for t, i in zip(self.totals(), self.idle, strict=True)]
 
     def finish(self) -> CallCost:
         """The kind's cost (recorded in the meter's results)."""
@@ -176,14 +192,16 @@ class Run:
             min(self.per_batch["rabbitmq"]),
             self.process / len(self.calls) * 1000,
             pct(self.latencies, 50) * 1000,
+            statistics.median(self.idle),
         )
         self.meter.results.append(cost)
         return cost
 
 
-async def paired(a: Run, b: Run) -> tuple[float, CallCost, CallCost]:
+async def paired(a: Run, b: Run) -> tuple[float, float, CallCost, CallCost]:
     """Measure ``a`` and ``b`` in alternating batches (a's first batch, b's first, a's second…),
-    each after its own server went quiet: the median of the batches' ``a / b`` total ratios, and
+    each after its own server went quiet: the median of the batches' ``a / b`` total ratios, the
+    same less each side's idle background over its windows (:attr:`CallCost.idle_ms`), and
     each kind's cost.
     Both servers run side by side, so a change of the machine's speed within a run reaches both
     sides of each pair alike (docs/benchmarks.md, "Round five")."""
@@ -196,7 +214,8 @@ async def paired(a: Run, b: Run) -> tuple[float, CallCost, CallCost]:
         await b.batch(start_b)
     cost_a, cost_b = a.finish(), b.finish()
     ratios = [x / y for x, y in zip(a.totals(), b.totals(), strict=True) if y > 0]
-    return statistics.median(ratios), cost_a, cost_b
+    net = [x / y for x, y in zip(a.net_totals(), b.net_totals(), strict=True) if y > 0]
+    return statistics.median(ratios), statistics.median(net or [0.0]), cost_a, cost_b
 
 
 @dataclass
@@ -208,6 +227,8 @@ class FloorSide:
     fleet: Fleet
     out: dict[str, CallCost]
     ratios: dict[str, float]
+    #: The same ratios less each side's idle background over its batches' windows.
+    net: dict[str, float] = field(default_factory=dict)
 
 
 async def _kind(
@@ -225,7 +246,7 @@ async def _kind(
         return await _one(meter, label, calls, settle)
     key, floor_key, floor_label, floor_calls = pair
     run, other = Run(meter, label, calls, settle), Run(floor.meter, floor_label, floor_calls)
-    floor.ratios[key], cost, floor.out[floor_key] = await paired(run, other)
+    floor.ratios[key], floor.net[key], cost, floor.out[floor_key] = await paired(run, other)
     return cost
 
 

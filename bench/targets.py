@@ -74,6 +74,8 @@ class Results:
     #: Node ÷ floor per node kind, the median over batches measured in alternation
     #: (:func:`costs.paired`): what the targets judge.
     paired: dict[str, float] = field(default_factory=dict)
+    #: The paired ratios less each side's idle background over its batches' windows (info).
+    paired_net: dict[str, float] = field(default_factory=dict)
     scaling: list[Scaling] = field(default_factory=list)
     storage: list[Any] = field(default_factory=list)  # blob_storage.StorageCost
     scaling_mode: str = ""
@@ -125,6 +127,7 @@ async def measure_node(
         results.node = await node_costs(meter, fleet, sender, receiver, attachment, n, side)
         results.floor = side.out
         results.paired = side.ratios
+        results.paired_net = side.net
         results.restless["node"] = meter.restless
         results.restless["floor"] = side.meter.restless
     finally:
@@ -237,16 +240,18 @@ def print_costs(results: Results) -> None:
         return
     print(
         "cost per call, one call at a time (CPU ms per call from /proc; sends include the work "
-        "they cause; total = server + postgres + rabbitmq):"
+        "they cause; total = server + postgres + rabbitmq; idle = the idle background of the three "
+        "over the batch's window, included in total):"
     )
     print(
         f"{'call':<54} {'n':>4} {'server':>7} {'postgres':>8} {'rabbitmq':>8} {'total':>7} "
-        f"{'loadgen':>7} {'p50 ms':>7}"
+        f"{'idle':>6} {'loadgen':>7} {'p50 ms':>7}"
     )
     for c in rows:
         print(
             f"{c.label:<54} {c.calls:>4} {c.server_ms:>7.2f} {c.postgres_ms:>8.2f} "
-            f"{c.rabbitmq_ms:>8.2f} {c.total_ms:>7.2f} {c.loadgen_ms:>7.3f} {c.p50_ms:>7.2f}"
+            f"{c.rabbitmq_ms:>8.2f} {c.total_ms:>7.2f} {c.idle_ms:>6.2f} {c.loadgen_ms:>7.3f} "
+            f"{c.p50_ms:>7.2f}"
         )
     if results.paired:
         print(
@@ -323,7 +328,9 @@ def print_targets(
             table = node[key].total_ms / base.total_ms
             figures = f"({node[key].total_ms:.2f} / {base.total_ms:.2f} ms)"
             text = label.format(t=f"{target:g}") + " " + figures
-            print(_line(ratio <= target, text, f"{ratio:.2f} paired (table {table:.2f})"))
+            net = results.paired_net.get(key)
+            extra = f"; less idle {net:.2f}" if net is not None else ""
+            print(_line(ratio <= target, text, f"{ratio:.2f} paired (table {table:.2f}{extra})"))
     seen = [d.seen_at - d.answered_at for d in lifecycle.docs if d.seen_at]
     if seen:
         p50 = pct(seen, 50)
