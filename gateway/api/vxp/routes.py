@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from connectors.vxp.errors import VxpError
@@ -431,7 +431,6 @@ async def vxp(request: Request) -> Response:
 #: poll them all day: :func:`gateway.app.create_app` puts them first in the app's own router, so a
 #: poll is matched without walking the native API's included routers (docs/benchmarks.md).
 METHODS = ["GET", "POST", "PUT"]
-_FAST_METHODS = frozenset({*METHODS, "HEAD"})  # Starlette adds HEAD to a GET route
 ROUTES: list[BaseRoute] = [
     Route("/vxp", vxp, methods=METHODS, include_in_schema=False),
     Route("/vxp/{path:path}", vxp, methods=METHODS, include_in_schema=False),
@@ -439,18 +438,14 @@ ROUTES: list[BaseRoute] = [
 
 
 def vxp_path(scope: Scope) -> str | None:
-    """The part of the request's path after ``/vxp/`` (``""`` for ``/vxp`` and ``/vxp/``) when
-    :class:`VxpShortcut` may answer it, else None: not HTTP, not under ``/vxp``, or a method
-    the routes refuse (the app's router answers those, 405 with ``Allow``)."""
-    if scope["type"] != "http" or scope["method"] not in _FAST_METHODS:
-        return None
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    if path == "/vxp":
-        return ""
-    return path[5:] if path.startswith("/vxp/") else None
+    """The ``path`` parameter of the VXP route that fully matches the request (its path under
+    the root path, its method), or None: the app's router answers what no VXP route takes, and
+    a method they refuse (405 with ``Allow``). Starlette's own matching of :data:`ROUTES`."""
+    for route in ROUTES:
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            return str(child["path_params"].get("path", ""))
+    return None
 
 
 class VxpShortcut:
