@@ -72,6 +72,14 @@ class Meter:
         #: The idle background of the server, PostgreSQL and RabbitMQ, ms of CPU per second
         #: (the last :meth:`idle`; zero before one ran).
         self.background = 0.0
+        #: ``--profile``: called with ``"-"`` before each kind and with its key after it (the
+        #: node's profiler restarts, then writes that kind's profile).
+        self.marker: Callable[[str], Awaitable[None]] | None = None
+
+    async def mark(self, name: str) -> None:
+        """Tell :attr:`marker` (if any) that a kind starts (``"-"``) or ended (its key)."""
+        if self.marker is not None:
+            await self.marker(name)
 
     async def quiet(self, limit: float = 5.0) -> None:
         """Wait until the server has used < 1 ms of CPU in each of :data:`QUIET_WINDOWS` 100 ms
@@ -246,7 +254,9 @@ async def _kind(
         return await _one(meter, label, calls, settle)
     key, floor_key, floor_label, floor_calls = pair
     run, other = Run(meter, label, calls, settle), Run(floor.meter, floor_label, floor_calls)
+    await meter.mark("-")
     floor.ratios[key], floor.net[key], cost, floor.out[floor_key] = await paired(run, other)
+    await meter.mark(key)
     return cost
 
 

@@ -980,10 +980,21 @@ async def run(args: argparse.Namespace) -> None:
                 # side of a ratio must not take it alone. Each server's process and backends
                 # count as "other" while the other one is measured.
                 note("the floor beside the node: the minimal app on the same stack")
+            live = node
+
+            async def profile_kind(name: str) -> None:
+                await live.command(f"profile {name if name == '-' else 'cost-' + name}")
+
+            spy = PySpy(args.py_spy, node.pid, tmp / "cost.spy") if args.py_spy else None
+            if spy:
+                await spy.start()
             await targets.measure_node(
                 results, node.pid, fleet, available, senders[0], receivers[0], attachment,
                 args.calls, None if args.embedded else floor_config, tmp, everyone,
+                profile_kind if profile_dir else None,
             )  # fmt: skip
+            if spy:
+                await spy.stop()
         await fleet.close()
         fleet = None
         await node.stop()
@@ -1013,12 +1024,15 @@ async def run(args: argparse.Namespace) -> None:
         if not args.embedded and not args.keep:
             with contextlib.suppress(Exception):
                 await drop_bus(args.amqp_url, prefix, delays)
-        for name in ("ingest", "lifecycle"):
+        for name in ("ingest", "lifecycle", "cost"):
             if (tmp / f"{name}.spy").exists():
                 profiles[f"py-spy of the node, {name} phase"] = py_spy_report(
                     tmp / f"{name}.spy", args.profile_top
                 )
         if profile_dir:  # read before the files go
+            for path in sorted(profile_dir.glob("cost-*.pstats")):
+                title = f"cProfile of the node's event-loop thread, cost table: {path.stem[5:]}"
+                profiles[title] = profile_report(path, args.profile_top)
             for ph in (ingest, lifecycle):
                 path = profile_dir / f"{ph.name}.pstats"
                 if path.exists():

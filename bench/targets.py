@@ -95,12 +95,14 @@ async def measure_node(
     floor_config: dict[str, Any] | None = None,
     tmp: Path | None = None,
     parties: Sequence[Party] = (),
+    marker: Callable[[str], Awaitable[None]] | None = None,
 ) -> None:
     """The node's calls one at a time (the node is running, the phases are over). With
     ``floor_config``: the floor runs beside the node meanwhile (its own process and schema,
     dropped after), and the kinds the targets compare alternate with its counterparts batch by
     batch (:func:`costs.paired`)."""
     meter = Meter(node_pid, available)
+    meter.marker = marker
     if floor_config is None or tmp is None:
         results.node = await node_costs(meter, fleet, sender, receiver, attachment, n)
         results.restless["node"] = meter.restless
