@@ -67,7 +67,7 @@ class DriverConnections:
     def __init__(self, engine: AsyncEngine, idle: int = DRIVER_IDLE) -> None:
         # No reference to the engine (the registry's key would never be collected).
         self.idle_limit = idle
-        #: (connection, monotonic time it was checked out), the last returned last.
+        #: (connection, monotonic time it was checked out of the pool), the last returned last.
         self._idle: list[tuple[PoolProxiedConnection, float]] = []
         event.listen(engine.sync_engine, "engine_disposed", self._disposed)
 
@@ -85,9 +85,14 @@ class DriverConnections:
         return len(self._idle)
 
     async def acquire(self, engine: AsyncEngine) -> tuple[PoolProxiedConnection, float]:
-        """An idle held connection, or a new one from the pool of ``engine`` (this lender's)."""
-        if self._idle:
-            return self._idle.pop()
+        """An idle held connection, or a new one from the pool of ``engine`` (this lender's).
+        Held ones asyncpg has seen closed (the server went away meanwhile) are dropped."""
+        while self._idle:
+            lent = self._idle.pop()
+            driver = lent[0].driver_connection
+            if driver is not None and not driver.is_closed():
+                return lent
+            await greenlet_spawn(lent[0].invalidate)
         return await engine.raw_connection(), time.monotonic()
 
     async def release(self, lent: tuple[PoolProxiedConnection, float], *, dead: bool) -> None:

@@ -121,3 +121,18 @@ async def test_a_lender_does_not_keep_its_engine_alive() -> None:
     del engine
     gc.collect()
     assert gone() is None
+
+
+async def test_a_held_connection_seen_closed_is_not_lent(postgres_store: SqlStore) -> None:
+    """One closed while it sat idle is dropped at the next loan; one closed in use, at return."""
+    store = postgres_store
+    lender = DriverConnections.of(store.engine)
+    first = await _backend(store)
+    held, _ = lender._idle[0]
+    await held.driver_connection.close()
+    second = await _backend(store)
+    assert second != first
+    async with store._driver() as connection:
+        await connection.close()
+    assert lender.idle == 0
+    assert await _backend(store) not in (first, second)
