@@ -50,6 +50,12 @@ _LENDERS: weakref.WeakKeyDictionary[Engine, DriverConnections] = weakref.WeakKey
 DRIVER_RECYCLE_S = 1800.0
 
 
+def _closed(proxied: PoolProxiedConnection) -> bool:
+    """True when the connection's asyncpg connection is gone or has seen its socket close."""
+    driver = proxied.driver_connection
+    return driver is None or bool(driver.is_closed())
+
+
 class DriverConnections:
     """Connections of an engine's pool kept checked out for driver SQL, lent without the pool.
 
@@ -89,8 +95,7 @@ class DriverConnections:
         Held ones asyncpg has seen closed (the server went away meanwhile) are dropped."""
         while self._idle:
             lent = self._idle.pop()
-            driver = lent[0].driver_connection
-            if driver is not None and not driver.is_closed():
+            if not _closed(lent[0]):
                 return lent
             await greenlet_spawn(lent[0].invalidate)
         return await engine.raw_connection(), time.monotonic()
@@ -106,7 +111,7 @@ class DriverConnections:
             await greenlet_spawn(proxied.invalidate)
             return
         driver = proxied.driver_connection
-        if driver is None or driver.is_closed() or driver.is_in_transaction():
+        if _closed(proxied) or driver is None or driver.is_in_transaction():
             # Never lend a connection with a transaction left open (or a closed one) again.
             await greenlet_spawn(proxied.invalidate)
         elif len(self._idle) < self.idle_limit and time.monotonic() - since < DRIVER_RECYCLE_S:

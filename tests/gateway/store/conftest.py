@@ -98,3 +98,14 @@ async def accepted(store: SqlStore, accept_plan: AcceptPlan) -> AcceptPlan:
     async with store.accepting() as unit:
         await unit.store(accept_plan, ())
     return accept_plan
+
+
+async def terminate_backends(pids: list[int]) -> None:
+    """Terminate these PostgreSQL backends from another connection, as a restart would."""
+    killer = create_engine(TEST_DATABASE_URL)
+    try:
+        async with killer.connect() as connection:
+            for pid in pids:
+                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy import text
-
 from gateway.core.model import MessageType
 from gateway.store.database import create_engine
 from gateway.store.repository import SqlStore
 from gateway.store.session import DRIVER_IDLE, DriverConnections
 from tests.conftest import TEST_DATABASE_URL
+from tests.gateway.store.conftest import terminate_backends
 
 NOW = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
 
@@ -85,13 +84,7 @@ async def test_a_killed_connection_is_replaced_and_the_idle_ones_dropped(
     gate.set()
     await asyncio.gather(*tasks)
     assert DriverConnections.of(store.engine).idle == 3
-    killer = create_engine(TEST_DATABASE_URL)
-    try:
-        async with killer.connect() as connection:
-            for pid in pids:
-                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await killer.dispose()
+    await terminate_backends(pids)
     assert await store.count_pending("nobody", MessageType.EDOC, NOW) == 0
     assert await store.count_pending("nobody", MessageType.EDOC, NOW) == 0
     assert await _backend(store) not in pids

@@ -6,10 +6,8 @@ import pytest
 from sqlalchemy import text
 
 from gateway.core.errors import StoreUnavailable
-from gateway.store.database import create_engine
 from gateway.store.repository import SqlStore
-from tests.conftest import TEST_DATABASE_URL
-from tests.gateway.store.conftest import accepted, add_system, plan
+from tests.gateway.store.conftest import accepted, add_system, plan, terminate_backends
 
 
 async def _kill_pooled_connections(store: SqlStore, count: int = 3) -> int:
@@ -19,13 +17,7 @@ async def _kill_pooled_connections(store: SqlStore, count: int = 3) -> int:
     pids = [(await c.execute(text("SELECT pg_backend_pid()"))).scalar_one() for c in connections]
     for connection in connections:
         await connection.close()  # back to the pool, alive
-    killer = create_engine(TEST_DATABASE_URL)
-    try:
-        async with killer.connect() as connection:
-            for pid in pids:
-                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    finally:
-        await killer.dispose()
+    await terminate_backends(pids)
     return len(pids)
 
 
